@@ -1,0 +1,121 @@
+/**
+ * okms settings: options, else `OKMS_*` environment variables, else defaults.
+ * @module
+ */
+import { SOFTHSM2_MODULE_PATHS } from "../ffi/mod.ts";
+import { ValidationException } from "./errors.ts";
+import { NIST_RANDOM_IV_BOUND } from "./key_ring.ts";
+
+/** How to reach a PKCS#11 token other than the embedded one. */
+export interface Pkcs11Options {
+  /** Module path (`OKMS_PKCS11_MODULE`); default: SoftHSM2's usual paths. */
+  module?: string;
+  /** Token label (`OKMS_PKCS11_TOKEN_LABEL`). Giving one with a PIN selects an external token. */
+  tokenLabel?: string;
+  /** User PIN (`OKMS_PKCS11_PIN`). Prefer `pinFile`. */
+  pin?: string;
+  /** File holding the user PIN (`OKMS_PKCS11_PIN_FILE`). */
+  pinFile?: string;
+  /** Bind through `C_GetFunctionList` even if the module exports `C_*`. */
+  viaFunctionList?: boolean;
+}
+
+/** Options of {@linkcode Okms.open}. */
+export interface OkmsOptions {
+  /** Data directory (`OKMS_DATA_DIR`, default `.okms`): database, embedded token, PIN file. */
+  dataDir?: string;
+  /** Region in ARNs (`OKMS_REGION`, default `eu-west-2`). */
+  region?: string;
+  /** Keys per account, its default key included (`OKMS_KEY_QUOTA`, default 20). */
+  keyQuota?: number;
+  /**
+   * Encryptions per key version before okms rotates by itself
+   * (`OKMS_MAX_ENCRYPTIONS_PER_VERSION`, default 2^30, at most 2^32).
+   */
+  maxEncryptionsPerVersion?: number;
+  /** The PKCS#11 token; default: the embedded SoftHSM2 token. */
+  pkcs11?: Pkcs11Options;
+  /** The clock, epoch milliseconds (tests inject one). */
+  now?: () => number;
+}
+
+/** Settings with every default applied. */
+export interface OkmsConfig {
+  dataDir: string;
+  region: string;
+  keyQuota: number;
+  maxEncryptionsPerVersion: number;
+  /** Candidate module paths, in order. */
+  modulePaths: readonly string[];
+  /** External token, or undefined for the embedded one. */
+  external?: { tokenLabel: string; pin?: string; pinFile?: string };
+  viaFunctionList: boolean;
+  now: () => number;
+}
+
+function env(name: string): string | undefined {
+  return Deno.env.get(name) || undefined;
+}
+
+function integer(
+  name: string,
+  value: number | string | undefined,
+  fallback: number,
+  max: number,
+) {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new ValidationException(
+      `${name} must be an integer from 1 to ${max}`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Resolves options against the environment and defaults.
+ *
+ * @example
+ * ```ts
+ * const config = resolveConfig({ dataDir: "/var/lib/okms" });
+ * ```
+ */
+export function resolveConfig(options: OkmsOptions = {}): OkmsConfig {
+  const p11 = options.pkcs11 ?? {};
+  const module = p11.module ?? env("OKMS_PKCS11_MODULE");
+  const tokenLabel = p11.tokenLabel ?? env("OKMS_PKCS11_TOKEN_LABEL");
+  const pin = p11.pin ?? env("OKMS_PKCS11_PIN");
+  const pinFile = p11.pinFile ?? env("OKMS_PKCS11_PIN_FILE");
+  if (
+    (pin !== undefined || pinFile !== undefined) && tokenLabel === undefined
+  ) {
+    throw new ValidationException(
+      "a PKCS#11 PIN needs a token label (OKMS_PKCS11_TOKEN_LABEL)",
+    );
+  }
+  return {
+    dataDir: options.dataDir ?? env("OKMS_DATA_DIR") ?? ".okms",
+    region: options.region ?? env("OKMS_REGION") ?? "eu-west-2",
+    keyQuota: integer(
+      "keyQuota",
+      options.keyQuota ?? env("OKMS_KEY_QUOTA"),
+      20,
+      100_000,
+    ),
+    maxEncryptionsPerVersion: integer(
+      "maxEncryptionsPerVersion",
+      options.maxEncryptionsPerVersion ??
+        env("OKMS_MAX_ENCRYPTIONS_PER_VERSION"),
+      2 ** 30,
+      NIST_RANDOM_IV_BOUND,
+    ),
+    modulePaths: module === undefined ? SOFTHSM2_MODULE_PATHS : [module],
+    external:
+      tokenLabel === undefined || (pin === undefined && pinFile === undefined)
+        ? undefined
+        : { tokenLabel, pin, pinFile },
+    viaFunctionList: p11.viaFunctionList ?? false,
+    now: options.now ?? Date.now,
+  };
+}

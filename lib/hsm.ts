@@ -1,0 +1,259 @@
+/**
+ * One logged-in session on one PKCS#11 token: the HSM as okms uses it.
+ * @module
+ */
+import {
+  AesGcmMechanism,
+  CKF,
+  CKM,
+  CKU,
+  Mechanism,
+  Pkcs11,
+  ReadTemplate,
+  Template,
+} from "../ffi/mod.ts";
+import type { Attribute } from "../ffi/mod.ts";
+
+/** Where the token is and how to log in to it. */
+export interface HsmOptions {
+  /** Path of the PKCS#11 module. */
+  modulePath: string;
+  /** Label of the token to use. */
+  tokenLabel: string;
+  /** The user PIN. It is zeroed by {@linkcode Hsm.close}. */
+  pin: Uint8Array;
+  /**
+   * When no token has `tokenLabel`, initialize the first free slot's token
+   * with it, with this SO PIN, and set the user PIN (embedded SoftHSM2).
+   */
+  initializeWithSoPin?: Uint8Array;
+  /** Bind through `C_GetFunctionList` even when symbols are exported. */
+  viaFunctionList?: boolean;
+}
+
+/** One loaded module, shared by every {@linkcode Hsm} of this process. */
+interface LoadedModule {
+  p11: Pkcs11;
+  users: number;
+}
+const loaded = new Map<string, LoadedModule>();
+
+function acquireModule(path: string, viaFunctionList: boolean): Pkcs11 {
+  let entry = loaded.get(path);
+  if (entry === undefined) {
+    const p11 = Pkcs11.load(path, { viaFunctionList });
+    p11.initialize();
+    entry = { p11, users: 0 };
+    loaded.set(path, entry);
+  }
+  entry.users++;
+  return entry.p11;
+}
+
+function releaseModule(path: string): void {
+  const entry = loaded.get(path);
+  if (entry === undefined || --entry.users > 0) return;
+  loaded.delete(path);
+  entry.p11.finalize();
+  entry.p11.close();
+}
+
+/** Whether a module is loaded and initialized in this process. */
+export function isModuleLoaded(path: string): boolean {
+  return loaded.has(path);
+}
+
+const TOKEN_LABEL_BYTES = 32;
+
+/**
+ * A logged-in read/write session on one token, with a preallocated AES-GCM
+ * mechanism: the encrypt and decrypt hot path allocates nothing but output.
+ *
+ * Every method is synchronous, so two operations can never interleave on the
+ * session (no `CKR_OPERATION_ACTIVE` under concurrent callers).
+ *
+ * @example
+ * ```ts
+ * const hsm = Hsm.open({ modulePath, tokenLabel: "okms", pin });
+ * const random = hsm.random(32);
+ * hsm.close();
+ * ```
+ */
+export class Hsm {
+  readonly #p11: Pkcs11;
+  readonly #modulePath: string;
+  readonly #session: number;
+  readonly #gcm = new AesGcmMechanism();
+  readonly #aesKeyGen = new Mechanism(CKM.AES_KEY_GEN);
+  #open = true;
+
+  private constructor(p11: Pkcs11, modulePath: string, session: number) {
+    this.#p11 = p11;
+    this.#modulePath = modulePath;
+    this.#session = session;
+  }
+
+  /**
+   * Loads the module (once per process), finds the token by label, opens a
+   * session and logs the user in.
+   *
+   * @throws {Error} naming the label when no token has it.
+   */
+  static open(options: HsmOptions): Hsm {
+    if (
+      new TextEncoder().encode(options.tokenLabel).length > TOKEN_LABEL_BYTES
+    ) {
+      throw new RangeError("a PKCS#11 token label is at most 32 bytes");
+    }
+    const p11 = acquireModule(
+      options.modulePath,
+      options.viaFunctionList ?? false,
+    );
+    try {
+      const slot = findSlot(p11, options.tokenLabel) ??
+        initializeToken(p11, options);
+      const session = p11.openSession(slot, CKF.RW_SESSION);
+      try {
+        p11.login(session, CKU.USER, options.pin);
+      } catch (error) {
+        p11.closeSession(session);
+        throw error;
+      }
+      return new Hsm(p11, options.modulePath, session);
+    } catch (error) {
+      releaseModule(options.modulePath);
+      throw error;
+    } finally {
+      options.pin.fill(0);
+      options.initializeWithSoPin?.fill(0);
+    }
+  }
+
+  /** The PKCS#11 binding (for tests and benchmarks of the floor). */
+  get p11(): Pkcs11 {
+    return this.#p11;
+  }
+
+  /** The session handle (for tests and benchmarks of the floor). */
+  get session(): number {
+    return this.#session;
+  }
+
+  /**
+   * AES-GCM encrypts `plaintext` under `key` with `iv` and `aad`, writing
+   * ciphertext and 16-byte tag into `output`; returns the bytes written.
+   */
+  encrypt(
+    key: number,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    output: Uint8Array,
+  ): number {
+    this.#gcm.set(iv, aad);
+    this.#p11.encryptInit(this.#session, this.#gcm.struct, key);
+    return this.#p11.encrypt(this.#session, plaintext, output);
+  }
+
+  /**
+   * AES-GCM decrypts `sealed` (ciphertext ‖ tag) into `output`; returns the
+   * bytes written. A wrong tag throws the module's error from `C_Decrypt`.
+   */
+  decrypt(
+    key: number,
+    iv: Uint8Array,
+    aad: Uint8Array,
+    sealed: Uint8Array,
+    output: Uint8Array,
+  ): number {
+    this.#gcm.set(iv, aad);
+    this.#p11.decryptInit(this.#session, this.#gcm.struct, key);
+    return this.#p11.decrypt(this.#session, sealed, output);
+  }
+
+  /** `length` bytes from the token's random number generator. */
+  random(length: number): Uint8Array<ArrayBuffer> {
+    const out = new Uint8Array(length);
+    this.#p11.generateRandom(this.#session, out);
+    return out;
+  }
+
+  /** Generates an AES key object from `template`; returns its handle. */
+  generateAesKey(template: readonly Attribute[]): number {
+    return this.#p11.generateKey(
+      this.#session,
+      this.#aesKeyGen.struct,
+      new Template(template),
+    );
+  }
+
+  /** Handles of the objects matching `template`. */
+  find(template: readonly Attribute[]): number[] {
+    return this.#p11.findObjects(this.#session, new Template(template));
+  }
+
+  /** Reads attributes; an unreadable one comes back `undefined`. */
+  read(
+    object: number,
+    requests: readonly (readonly [type: number, size: number])[],
+  ): (Uint8Array | undefined)[] {
+    const template = new ReadTemplate(requests);
+    this.#p11.getAttributeValue(this.#session, object, template);
+    return requests.map((_, i) => template.value(i));
+  }
+
+  /** Destroys an object. */
+  destroy(object: number): void {
+    this.#p11.destroyObject(this.#session, object);
+  }
+
+  /** Logs out, closes the session and releases the module. Idempotent. */
+  close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    try {
+      this.#p11.closeSession(this.#session);
+    } finally {
+      releaseModule(this.#modulePath);
+    }
+  }
+}
+
+function findSlot(p11: Pkcs11, label: string): number | undefined {
+  return p11.getSlotList(true).find((slot) =>
+    p11.getTokenInfo(slot).label === label
+  );
+}
+
+/** Initializes a free token with the label and sets its user PIN. */
+function initializeToken(p11: Pkcs11, options: HsmOptions): number {
+  const soPin = options.initializeWithSoPin;
+  if (soPin === undefined) {
+    throw new Error(
+      `no PKCS#11 token labelled "${options.tokenLabel}" in ${options.modulePath}`,
+    );
+  }
+  const free = p11.getSlotList(true).find((slot) =>
+    (p11.getTokenInfo(slot).flags & CKF.TOKEN_INITIALIZED) === 0
+  );
+  if (free === undefined) {
+    throw new Error(
+      `no free slot to create token "${options.tokenLabel}" in ${options.modulePath}`,
+    );
+  }
+  p11.initToken(free, soPin, options.tokenLabel);
+  // SoftHSM2 gives the new token a new slot id: find it again by label.
+  const slot = findSlot(p11, options.tokenLabel);
+  if (slot === undefined) {
+    throw new Error(`token "${options.tokenLabel}" vanished after C_InitToken`);
+  }
+  const session = p11.openSession(slot, CKF.RW_SESSION);
+  try {
+    p11.login(session, CKU.SO, soPin);
+    p11.initPin(session, options.pin);
+    p11.logout(session);
+  } finally {
+    p11.closeSession(session);
+  }
+  return slot;
+}

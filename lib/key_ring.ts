@@ -1,0 +1,273 @@
+/**
+ * The live keys: metadata cached from the store, material handles from the
+ * HSM, and each version's encryption budget.
+ * @module
+ */
+import { KeyUnavailableException, LimitExceededException } from "./errors.ts";
+import { keyIdToBytes } from "./key_id.ts";
+import type { KeyMaterial } from "./key_material.ts";
+import {
+  type KeyRecord,
+  type KeyVersionRecord,
+  type MetadataStore,
+  QuotaReachedError,
+} from "./metadata_store.ts";
+
+/**
+ * NIST SP 800-38D bounds one key to 2^32 encryptions with random 96-bit IVs.
+ * okms rotates to a new version well before: at 2^30 by default.
+ */
+export const NIST_RANDOM_IV_BOUND = 2 ** 32;
+/** Encryptions reserved in the store at a time, per version. */
+export const RESERVATION_BLOCK = 2 ** 16;
+
+/** A version in use: its record, HSM handle and encryption count. */
+export interface LiveVersion {
+  readonly record: KeyVersionRecord;
+  /** The material's handle, once located. */
+  handle: number | undefined;
+  /** Encryptions made (or possibly made before a crash) under it. */
+  used: number;
+}
+
+/** A key in use. */
+export interface LiveKey {
+  record: KeyRecord;
+  /** The key id's 16 bytes, as ciphertext headers carry them. */
+  readonly idBytes: Uint8Array;
+  /** Versions by number. */
+  readonly versions: Map<number, LiveVersion>;
+  /** The version that encrypts. */
+  current: LiveVersion;
+  /** The reservation or rotation under way, shared by concurrent callers. */
+  refill?: Promise<void>;
+}
+
+/** What a new key starts with. */
+export interface NewKey {
+  keyId: string;
+  accountId: string;
+  description: string;
+  tags: KeyRecord["tags"];
+  isDefault: boolean;
+}
+
+function live(record: KeyRecord): LiveKey {
+  const versions = new Map(
+    record.versions.map((v) => [v.version, liveVersion(v)]),
+  );
+  return {
+    record,
+    idBytes: keyIdToBytes(record.keyId),
+    versions,
+    current: versions.get(record.versions.at(-1)!.version)!,
+  };
+}
+
+function liveVersion(record: KeyVersionRecord): LiveVersion {
+  // After a restart, every reserved encryption counts as made.
+  return { record, handle: undefined, used: record.encryptionsReserved };
+}
+
+/**
+ * The keys of every account, as the KMS operations use them.
+ *
+ * Creation order: the material's id is journaled, then the material is made
+ * in the HSM, then the key and version are written and the journal entry
+ * cleared in one transaction. A crash anywhere leaves either a whole key or a
+ * journal entry, and {@linkcode recover} destroys journaled material at the
+ * next start: no half key is ever listed or used.
+ */
+export class KeyRing {
+  readonly #store: MetadataStore;
+  readonly #material: KeyMaterial;
+  readonly #now: () => number;
+  readonly #maxEncryptionsPerVersion: number;
+  readonly #cache = new Map<string, LiveKey>();
+
+  constructor(
+    store: MetadataStore,
+    material: KeyMaterial,
+    now: () => number,
+    maxEncryptionsPerVersion: number,
+  ) {
+    this.#store = store;
+    this.#material = material;
+    this.#now = now;
+    this.#maxEncryptionsPerVersion = maxEncryptionsPerVersion;
+  }
+
+  /** The store, for account-level reads. */
+  get store(): MetadataStore {
+    return this.#store;
+  }
+
+  /** Finishes work a crash interrupted: destroys journaled material. */
+  async recover(): Promise<number> {
+    const journaled = await this.#store.journaledMaterial();
+    for (const materialId of journaled) {
+      this.#material.destroy(materialId);
+      await this.#store.clearMaterial(materialId);
+    }
+    return journaled.length;
+  }
+
+  /** A key by id (any account), or `undefined`. */
+  async get(keyId: string): Promise<LiveKey | undefined> {
+    const cached = this.#cache.get(keyId);
+    if (cached) return cached;
+    const record = await this.#store.getKey(keyId);
+    if (record === undefined) return undefined;
+    // Another caller may have loaded it while this one awaited the store.
+    const key = this.#cache.get(keyId) ?? live(record);
+    this.#cache.set(keyId, key);
+    return key;
+  }
+
+  /** A cached key, without touching the store. */
+  cached(keyId: string): LiveKey | undefined {
+    return this.#cache.get(keyId);
+  }
+
+  /**
+   * Creates a key with new HSM material, within the account's quota.
+   *
+   * @throws {LimitExceededException} when the account holds `quota` keys.
+   */
+  async create(key: NewKey, quota: number): Promise<LiveKey> {
+    if (await this.#store.countKeys(key.accountId) >= quota) {
+      throw quotaError(quota);
+    }
+    const version = await this.#newMaterial(1, "CREATE");
+    const record: KeyRecord = {
+      ...key,
+      state: "Enabled",
+      createdAt: version.record.createdAt,
+      deletionDate: null,
+      pendingWindowDays: null,
+      rotationPeriodDays: null,
+      versions: [version.record],
+    };
+    try {
+      await this.#store.insertKey(record, quota);
+    } catch (error) {
+      await this.#discard(version.record.materialId);
+      throw error instanceof QuotaReachedError ? quotaError(quota) : error;
+    }
+    const created: LiveKey = {
+      record,
+      idBytes: keyIdToBytes(record.keyId),
+      versions: new Map([[1, version]]),
+      current: version,
+    };
+    this.#cache.set(key.keyId, created);
+    return created;
+  }
+
+  /** Writes a key's changed metadata. */
+  async save(key: LiveKey): Promise<void> {
+    await this.#store.updateKey(key.record);
+  }
+
+  /** Makes a new version of `key` that encrypts from now on. */
+  async rotate(
+    key: LiveKey,
+    origin: KeyVersionRecord["origin"],
+  ): Promise<LiveVersion> {
+    const version = await this.#newMaterial(
+      key.current.record.version + 1,
+      origin,
+    );
+    try {
+      await this.#store.addVersion(key.record.keyId, version.record);
+    } catch (error) {
+      await this.#discard(version.record.materialId);
+      throw error;
+    }
+    key.record.versions.push(version.record);
+    key.versions.set(version.record.version, version);
+    key.current = version;
+    return version;
+  }
+
+  /**
+   * The version to encrypt with, counted against its budget. Usually
+   * synchronous; once per {@linkcode RESERVATION_BLOCK} it first records a
+   * new reservation, and at the version's limit it rotates.
+   */
+  encryptingVersion(key: LiveKey): LiveVersion | Promise<LiveVersion> {
+    const version = key.current;
+    if (version.used < version.record.encryptionsReserved) {
+      version.used++;
+      return version;
+    }
+    key.refill ??= this.#refill(key).finally(() => key.refill = undefined);
+    return key.refill.then(() => this.encryptingVersion(key));
+  }
+
+  /** The HSM handle of a version's material. */
+  handle(key: LiveKey, version: LiveVersion): number {
+    if (version.handle !== undefined) return version.handle;
+    const handle = this.#material.locate(version.record.materialId);
+    if (handle === undefined) {
+      throw new KeyUnavailableException(
+        `the HSM holds no material for version ${version.record.version} of key ${key.record.keyId}`,
+      );
+    }
+    return version.handle = handle;
+  }
+
+  async #refill(key: LiveKey): Promise<void> {
+    const version = key.current;
+    const reserved = version.record.encryptionsReserved;
+    if (reserved >= this.#maxEncryptionsPerVersion) {
+      await this.rotate(key, "AUTOMATIC");
+      return;
+    }
+    const next = Math.min(
+      reserved + RESERVATION_BLOCK,
+      this.#maxEncryptionsPerVersion,
+    );
+    await this.#store.reserveEncryptions(
+      key.record.keyId,
+      version.record.version,
+      next,
+    );
+    version.record.encryptionsReserved = next;
+  }
+
+  async #newMaterial(
+    version: number,
+    origin: KeyVersionRecord["origin"],
+  ): Promise<LiveVersion> {
+    const materialId = crypto.getRandomValues(new Uint8Array(16));
+    const createdAt = this.#now();
+    await this.#store.journalMaterial(materialId, createdAt);
+    const handle = this.#material.generate(materialId);
+    return {
+      record: {
+        version,
+        materialId,
+        createdAt,
+        encryptionsReserved: Math.min(
+          RESERVATION_BLOCK,
+          this.#maxEncryptionsPerVersion,
+        ),
+        origin,
+      },
+      handle,
+      used: 0,
+    };
+  }
+
+  async #discard(materialId: Uint8Array): Promise<void> {
+    this.#material.destroy(materialId);
+    await this.#store.clearMaterial(materialId);
+  }
+}
+
+function quotaError(quota: number): LimitExceededException {
+  return new LimitExceededException(
+    `the account has reached its quota of ${quota} keys`,
+  );
+}

@@ -1,0 +1,118 @@
+/**
+ * What okms keeps outside the HSM: accounts, key metadata, versions and the
+ * material journal. {@linkcode SqliteStore} implements it for one node; the
+ * interface is asynchronous so a networked store (PostgreSQL) can serve
+ * several nodes later.
+ * @module
+ */
+
+/** AWS key states okms uses. */
+export type KeyState = "Enabled" | "Disabled" | "PendingDeletion";
+
+/** A tag on a key. */
+export interface Tag {
+  tagKey: string;
+  tagValue: string;
+}
+
+/** One version of a CMK: a piece of HSM material. */
+export interface KeyVersionRecord {
+  /** 1 for the material made with the key, +1 per rotation. */
+  version: number;
+  /** The `CKA_ID` of the material in the HSM (16 random bytes). */
+  materialId: Uint8Array;
+  /** Creation time, epoch milliseconds. */
+  createdAt: number;
+  /**
+   * Encryptions reserved so far under this version. It is written before
+   * they are made, so after a crash the count is over, never under.
+   */
+  encryptionsReserved: number;
+  /** How the version came to be: with the key, by schedule, or on demand. */
+  origin: "CREATE" | "AUTOMATIC" | "ON_DEMAND";
+}
+
+/** A CMK as stored. */
+export interface KeyRecord {
+  keyId: string;
+  accountId: string;
+  description: string;
+  state: KeyState;
+  /** The account's default CMK, which cannot be deleted. */
+  isDefault: boolean;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** When a key pending deletion will be destroyed (epoch ms), else null. */
+  deletionDate: number | null;
+  /** The waiting period chosen when the deletion was scheduled. */
+  pendingWindowDays: number | null;
+  tags: Tag[];
+  /** Automatic rotation period in days, or null when it is off. */
+  rotationPeriodDays: number | null;
+  /** Versions, oldest first; the last encrypts. */
+  versions: KeyVersionRecord[];
+}
+
+/** A position in a listing: the last item of the previous page. */
+export interface KeyCursor {
+  createdAt: number;
+  keyId: string;
+}
+
+/** Thrown by {@linkcode MetadataStore.insertKey} when the quota is reached. */
+export class QuotaReachedError extends Error {
+  override name = "QuotaReachedError";
+}
+
+/**
+ * The metadata store. Every change of state is one transaction.
+ */
+export interface MetadataStore {
+  /** Creates an account; the first one created is the default. */
+  createAccount(accountId: string, createdAt: number): Promise<void>;
+  /** Whether the account exists. */
+  hasAccount(accountId: string): Promise<boolean>;
+  /** Every account id, the default first. */
+  listAccounts(): Promise<string[]>;
+
+  /**
+   * Inserts a key with its first version, only if the account then holds at
+   * most `quota` keys, and clears the material's journal entry, in one
+   * transaction.
+   *
+   * @throws {QuotaReachedError} when the account holds `quota` keys already.
+   */
+  insertKey(record: KeyRecord, quota: number): Promise<void>;
+  /** A key with its versions, or `undefined`. */
+  getKey(keyId: string): Promise<KeyRecord | undefined>;
+  /** The account's default key, or `undefined` if it has none yet. */
+  getDefaultKey(accountId: string): Promise<KeyRecord | undefined>;
+  /** How many keys an account holds, in any state. */
+  countKeys(accountId: string): Promise<number>;
+  /** Up to `limit` keys of an account in creation order, after `cursor`. */
+  listKeys(
+    accountId: string,
+    cursor: KeyCursor | undefined,
+    limit: number,
+  ): Promise<KeyRecord[]>;
+  /** Writes a key's mutable fields (not its versions). */
+  updateKey(record: KeyRecord): Promise<void>;
+  /** Appends a version and clears its material's journal entry. */
+  addVersion(keyId: string, version: KeyVersionRecord): Promise<void>;
+  /** Raises a version's reserved encryption count. */
+  reserveEncryptions(
+    keyId: string,
+    version: number,
+    reserved: number,
+  ): Promise<void>;
+
+  /** Journals material about to be made or destroyed. */
+  journalMaterial(materialId: Uint8Array, at: number): Promise<void>;
+  /** Journaled material ids (work a crash interrupted). */
+  journaledMaterial(): Promise<Uint8Array[]>;
+  /** Clears a journal entry. */
+  clearMaterial(materialId: Uint8Array): Promise<void>;
+
+  /** Closes the store. */
+  close(): void;
+}

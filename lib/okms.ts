@@ -1,0 +1,181 @@
+/**
+ * `Okms`: opening the KMS on its HSM and store, and its accounts.
+ * @module
+ */
+import { findPkcs11Module } from "../ffi/mod.ts";
+import { type OkmsConfig, type OkmsOptions, resolveConfig } from "./config.ts";
+import {
+  EMBEDDED_TOKEN_LABEL,
+  prepareEmbeddedToken,
+} from "./embedded_token.ts";
+import {
+  AlreadyExistsException,
+  NotFoundException,
+  ValidationException,
+} from "./errors.ts";
+import { Hsm, type HsmOptions } from "./hsm.ts";
+import { KeyRing } from "./key_ring.ts";
+import { type KmsContext, OkmsAccount } from "./okms_account.ts";
+import { SqliteStore } from "./sqlite_store.ts";
+import { TokenKeyMaterial } from "./token_key_material.ts";
+
+async function hsmOptions(config: OkmsConfig): Promise<HsmOptions> {
+  const modulePath = findPkcs11Module(config.modulePaths);
+  const viaFunctionList = config.viaFunctionList;
+  if (config.external === undefined) {
+    const token = await prepareEmbeddedToken(config.dataDir, modulePath);
+    return {
+      modulePath,
+      viaFunctionList,
+      tokenLabel: EMBEDDED_TOKEN_LABEL,
+      pin: token.pin,
+      initializeWithSoPin: token.soPin,
+    };
+  }
+  const { tokenLabel, pin, pinFile } = config.external;
+  const text = pin ?? (await Deno.readTextFile(pinFile!)).trim();
+  return {
+    modulePath,
+    viaFunctionList,
+    tokenLabel,
+    pin: new TextEncoder().encode(text),
+  };
+}
+
+function randomAccountId(): string {
+  const digits = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(digits, (d) => String(d % 10)).join("").replace(/^0/, "1");
+}
+
+/**
+ * okms: a KMS whose CMKs live in a PKCS#11 token. An `Okms` is the default
+ * account's operations (see {@linkcode OkmsAccount}) plus what spans
+ * accounts. Open one per data directory and process.
+ *
+ * @example
+ * ```ts
+ * import { Okms } from "./mod.ts";
+ * await using okms = await Okms.open();   // .okms/: SoftHSM2 token + SQLite
+ * const key = await okms.createKey({ description: "orders" });
+ * const { ciphertextBlob } = await okms.encrypt({ keyId: key.keyId, plaintext, encryptionContext: { order: "42" } });
+ * const { plaintext: back } = await okms.decrypt({ ciphertextBlob, encryptionContext: { order: "42" } });
+ * ```
+ */
+export class Okms extends OkmsAccount implements AsyncDisposable {
+  /** The settings in force. */
+  readonly config: Readonly<OkmsConfig>;
+  readonly #kms: KmsContext;
+  readonly #store: SqliteStore;
+  #closed = false;
+
+  private constructor(
+    config: OkmsConfig,
+    kms: KmsContext,
+    store: SqliteStore,
+    defaultAccount: string,
+  ) {
+    super(kms, defaultAccount);
+    this.config = config;
+    this.#kms = kms;
+    this.#store = store;
+  }
+
+  /**
+   * Opens okms: the token (creating the embedded one on first use), the
+   * database, and the default account with its default key. Finishes any key
+   * creation a crash interrupted.
+   */
+  static async open(options: OkmsOptions = {}): Promise<Okms> {
+    const config = resolveConfig(options);
+    await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    const hsm = Hsm.open(await hsmOptions(config));
+    let store: SqliteStore | undefined;
+    try {
+      store = SqliteStore.open(`${config.dataDir}/okms.db`);
+      const ring = new KeyRing(
+        store,
+        new TokenKeyMaterial(hsm),
+        config.now,
+        config.maxEncryptionsPerVersion,
+      );
+      await ring.recover();
+      const kms: KmsContext = {
+        hsm,
+        ring,
+        region: config.region,
+        keyQuota: config.keyQuota,
+      };
+      const accounts = await store.listAccounts();
+      const defaultAccount = accounts[0] ?? randomAccountId();
+      if (accounts.length === 0) {
+        await store.createAccount(defaultAccount, config.now());
+      }
+      const okms = new Okms(config, kms, store, defaultAccount);
+      for (const account of await store.listAccounts()) {
+        await okms.#ensureDefaultKey(account);
+      }
+      return okms;
+    } catch (error) {
+      store?.close();
+      hsm.close();
+      throw error;
+    }
+  }
+
+  /** The operations of another account. */
+  async account(accountId: string): Promise<OkmsAccount> {
+    if (!await this.#store.hasAccount(accountId)) {
+      throw new NotFoundException(`account ${accountId} does not exist`);
+    }
+    return new OkmsAccount(this.#kms, accountId);
+  }
+
+  /** Creates an account (with its default key); returns its operations. */
+  async createAccount(
+    accountId: string = randomAccountId(),
+  ): Promise<OkmsAccount> {
+    if (!/^\d{12}$/.test(accountId)) {
+      throw new ValidationException("an account id is 12 digits");
+    }
+    if (await this.#store.hasAccount(accountId)) {
+      throw new AlreadyExistsException(`account ${accountId} exists already`);
+    }
+    await this.#store.createAccount(accountId, this.config.now());
+    await this.#ensureDefaultKey(accountId);
+    return new OkmsAccount(this.#kms, accountId);
+  }
+
+  /** Every account id, the default account first. */
+  listAccounts(): Promise<string[]> {
+    return this.#store.listAccounts();
+  }
+
+  /** Closes the database and the HSM session. Idempotent. */
+  close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        this.#store.close();
+      } finally {
+        this.#kms.hsm.close();
+      }
+    }
+    return Promise.resolve();
+  }
+
+  /** As {@linkcode close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #ensureDefaultKey(accountId: string): Promise<void> {
+    if (await this.#store.getDefaultKey(accountId) !== undefined) return;
+    await this.#kms.ring.create({
+      keyId: crypto.randomUUID(),
+      accountId,
+      description: "Default master key",
+      tags: [],
+      isDefault: true,
+    }, Number.MAX_SAFE_INTEGER);
+  }
+}
