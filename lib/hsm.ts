@@ -9,6 +9,7 @@ import {
   CKU,
   Mechanism,
   Pkcs11,
+  Pkcs11LoadError,
   ReadTemplate,
   Template,
 } from "../ffi/mod.ts";
@@ -42,7 +43,21 @@ function acquireModule(path: string, viaFunctionList: boolean): Pkcs11 {
   let entry = loaded.get(path);
   if (entry === undefined) {
     const p11 = Pkcs11.load(path, { viaFunctionList });
-    p11.initialize();
+    try {
+      p11.initialize();
+    } catch (error) {
+      p11.close();
+      const hint = /softhsm/i.test(path)
+        ? ` (SoftHSM2 reads SOFTHSM2_CONF=${
+          Deno.env.get("SOFTHSM2_CONF") ?? "its default"
+        }: check that file and its tokendir)`
+        : "";
+      throw new Pkcs11LoadError(
+        `cannot initialize PKCS#11 module ${path}: ${
+          (error as Error).message
+        }${hint}`,
+      );
+    }
     entry = { p11, users: 0 };
     loaded.set(path, entry);
   }

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import {
+  encodeEncryptionContext,
+  MAX_ENCRYPTION_CONTEXT_BYTES,
+} from "./encryption_context.ts";
+import { ValidationException } from "./errors.ts";
+
+Deno.test("an absent or empty context encodes as no bytes", () => {
+  assert.equal(encodeEncryptionContext(undefined).length, 0);
+  assert.equal(encodeEncryptionContext({}).length, 0);
+});
+
+Deno.test("the encoding is count, then length-prefixed key and value", () => {
+  assert.equal(
+    encodeEncryptionContext({ a: "bc" }).toHex(),
+    "0001" + "0001" + "61" + "0002" + "6263",
+  );
+});
+
+Deno.test("pairs that concatenate alike encode differently", () => {
+  const a = encodeEncryptionContext({ a: "bc" }).toHex();
+  const b = encodeEncryptionContext({ ab: "c" }).toHex();
+  assert.notEqual(a, b);
+  assert.notEqual(
+    encodeEncryptionContext({ a: "b", c: "d" }).toHex(),
+    encodeEncryptionContext({ a: "bcd" }).toHex(),
+  );
+});
+
+Deno.test("the order pairs are given in does not matter", () => {
+  assert.deepEqual(
+    encodeEncryptionContext({ z: "1", a: "2", m: "3" }),
+    encodeEncryptionContext({ m: "3", z: "1", a: "2" }),
+  );
+});
+
+Deno.test("keys sort by UTF-8 bytes, not UTF-16 code units", () => {
+  // U+FF21 (EF BC A1 in UTF-8) sorts before U+1F600 (F0 9F 98 80) by bytes,
+  // but after it by UTF-16 code units (0xFF21 > 0xD83D).
+  const encoded = encodeEncryptionContext({ "\u{1F600}": "x", "\uFF21": "y" });
+  const firstKey = encoded.subarray(4, 7);
+  assert.equal(firstKey.toHex(), "efbca1");
+});
+
+Deno.test("non-string values, empty keys and non-objects are refused", () => {
+  for (
+    const bad of [
+      { a: 1 },
+      { a: null },
+      { "": "x" },
+      ["a"],
+      "a=b",
+    ]
+  ) {
+    assert.throws(
+      () => encodeEncryptionContext(bad as never),
+      ValidationException,
+    );
+  }
+});
+
+Deno.test("a context over the size limit is refused; one at it is not", () => {
+  const overhead = 2 + 4 + 1;
+  const fits = { k: "v".repeat(MAX_ENCRYPTION_CONTEXT_BYTES - overhead) };
+  assert.equal(
+    encodeEncryptionContext(fits).length,
+    MAX_ENCRYPTION_CONTEXT_BYTES,
+  );
+  const over = { k: "v".repeat(MAX_ENCRYPTION_CONTEXT_BYTES - overhead + 1) };
+  assert.throws(() => encodeEncryptionContext(over), ValidationException);
+});

@@ -1,0 +1,106 @@
+/**
+ * The embedded token's files: PIN file, configuration, refusal of unsafe
+ * PIN files, external token settings.
+ */
+import assert from "node:assert/strict";
+import { Okms } from "../mod.ts";
+import { openTestOkms } from "./helpers.ts";
+
+Deno.test("the data directory holds the token, a 0600 PIN file and the database", async () => {
+  await using t = await openTestOkms();
+  const pin = await Deno.stat(`${t.dataDir}/pin`);
+  assert.equal(pin.mode! & 0o777, 0o600);
+  assert.match(await Deno.readTextFile(`${t.dataDir}/pin`), /^[0-9a-f]{48}$/);
+  assert.equal((await Deno.stat(`${t.dataDir}/okms.db`)).isFile, true);
+  assert.equal((await Deno.stat(`${t.dataDir}/tokens`)).isDirectory, true);
+  assert.equal((await Deno.stat(t.dataDir)).mode! & 0o777, 0o700);
+});
+
+Deno.test("a PIN file readable by others is refused", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "okms-pin-" });
+  try {
+    await Deno.writeTextFile(`${dataDir}/pin`, "0123456789abcdef", {
+      mode: 0o644,
+    });
+    await Deno.chmod(`${dataDir}/pin`, 0o644);
+    await assert.rejects(Okms.open({ dataDir }), /readable by other users/);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a wrong PIN for an existing token fails to open with the PKCS#11 reason", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "okms-pin-" });
+  try {
+    await (await Okms.open({ dataDir })).close();
+    await Deno.writeTextFile(`${dataDir}/pin`, "not-the-pin", { mode: 0o600 });
+    await assert.rejects(Okms.open({ dataDir }), /CKR_PIN_INCORRECT/);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("an external token that does not exist is named in the error", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "okms-ext-" });
+  try {
+    Deno.env.set("SOFTHSM2_CONF", `${dataDir}/missing.conf`);
+    await assert.rejects(
+      Okms.open({
+        dataDir,
+        pkcs11: { tokenLabel: "no-such-token", pin: "1234" },
+      }),
+      /cannot initialize .*SOFTHSM2_CONF=.*missing\.conf/,
+    );
+    await Deno.mkdir(`${dataDir}/tokens`);
+    await Deno.writeTextFile(
+      `${dataDir}/softhsm2.conf`,
+      `directories.tokendir = ${dataDir}/tokens\n`,
+    );
+    Deno.env.set("SOFTHSM2_CONF", `${dataDir}/softhsm2.conf`);
+    await assert.rejects(
+      Okms.open({
+        dataDir,
+        pkcs11: { tokenLabel: "no-such-token", pin: "1234" },
+      }),
+      /no PKCS#11 token labelled "no-such-token"/,
+    );
+    await assert.rejects(
+      Okms.open({ dataDir, pkcs11: { pin: "1234" } }),
+      /needs a token label/,
+    );
+    await assert.rejects(
+      Okms.open({ dataDir, pkcs11: { module: "/nonexistent/module.so" } }),
+      /\/nonexistent\/module\.so/,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("okms runs on an external token through C_GetFunctionList", async () => {
+  // First make a token with the embedded mode, then open it as an external one.
+  await using t = await openTestOkms();
+  await t.okms.close();
+  Deno.env.set(
+    "SOFTHSM2_CONF",
+    `${await Deno.realPath(t.dataDir)}/softhsm2.conf`,
+  );
+  const externalDir = await Deno.makeTempDir({ prefix: "okms-ext-" });
+  try {
+    await using okms = await Okms.open({
+      dataDir: externalDir,
+      pkcs11: {
+        tokenLabel: "okms",
+        pinFile: `${t.dataDir}/pin`,
+        viaFunctionList: true,
+      },
+    });
+    const { ciphertextBlob } = await okms.encrypt({
+      keyId: (await okms.defaultKey()).keyId,
+      plaintext: new TextEncoder().encode("external"),
+    });
+    assert.equal((await okms.decrypt({ ciphertextBlob })).plaintext.length, 8);
+  } finally {
+    await Deno.remove(externalDir, { recursive: true });
+  }
+});

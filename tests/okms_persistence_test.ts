@@ -1,0 +1,124 @@
+/**
+ * Durability: keys, states and ciphertexts survive a restart in a new
+ * process, and a crash inside CreateKey leaves no half key.
+ */
+import assert from "node:assert/strict";
+import { Okms } from "../mod.ts";
+import { cmkObjects, runChild, utf8 } from "./helpers.ts";
+
+Deno.test("a new process sees every key and decrypts every ciphertext", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "okms-restart-" });
+  try {
+    const encryptionContext = { order: "42" };
+    let blob: Uint8Array;
+    let dataKeyBlob: Uint8Array;
+    let dataKeyBytes: Uint8Array;
+    let keyArn: string;
+    let keys: string[];
+    {
+      await using okms = await Okms.open({ dataDir });
+      const key = await okms.createKey({ description: "durable" });
+      keyArn = key.arn;
+      blob = (await okms.encrypt({
+        keyId: key.keyId,
+        plaintext: utf8("survives"),
+        encryptionContext,
+      }))
+        .ciphertextBlob;
+      using dataKey = await okms.generateDataKey({
+        keyId: key.keyId,
+        keySpec: "AES_256",
+      });
+      dataKeyBlob = dataKey.ciphertextBlob;
+      dataKeyBytes = dataKey.plaintext.slice();
+      keys = (await okms.listKeys()).keys.map((k) => k.keyId);
+    }
+    const seen = JSON.parse(
+      await runChild(
+        "use_keys.ts",
+        dataDir,
+        blob.toBase64(),
+        JSON.stringify(encryptionContext),
+      ),
+    );
+    assert.equal(seen.plaintext, "survives");
+    assert.equal(seen.keyId, keyArn);
+    assert.deepEqual(seen.keys, keys);
+
+    await using okms = await Okms.open({ dataDir });
+    const fromChild = await okms.decrypt({
+      ciphertextBlob: Uint8Array.fromBase64(seen.fresh),
+    });
+    assert.equal(
+      new TextDecoder().decode(fromChild.plaintext),
+      "from the child",
+    );
+    assert.deepEqual(
+      (await okms.decrypt({ ciphertextBlob: dataKeyBlob })).plaintext,
+      dataKeyBytes,
+    );
+    assert.equal(
+      (await okms.describeKey({ keyId: keyArn })).description,
+      "durable",
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a crash between HSM material and metadata leaves no half key", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "okms-crash-" });
+  try {
+    let before: string[];
+    {
+      await using okms = await Okms.open({ dataDir });
+      before = (await okms.listKeys()).keys.map((k) => k.keyId);
+    }
+    const materialBefore = await cmkObjects(dataDir);
+    assert.equal(materialBefore.length, 1);
+
+    const out = await runChild("crash_in_create_key.ts", dataDir);
+    assert.match(out, /CRASHING/);
+    assert.equal(
+      (await cmkObjects(dataDir)).length,
+      2,
+      "the crash left material behind",
+    );
+
+    await using okms = await Okms.open({ dataDir });
+    assert.deepEqual((await okms.listKeys()).keys.map((k) => k.keyId), before);
+    assert.deepEqual(
+      await cmkObjects(dataDir),
+      materialBefore,
+      "recovery destroyed it",
+    );
+    const { keyId } = await okms.createKey();
+    const { ciphertextBlob } = await okms.encrypt({
+      keyId,
+      plaintext: utf8("after"),
+    });
+    assert.equal(
+      (await okms.decrypt({ ciphertextBlob })).keyId.endsWith(keyId),
+      true,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a second process cannot open a data directory in use", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "okms-lock-" });
+  try {
+    await using okms = await Okms.open({ dataDir });
+    const { ciphertextBlob } = await okms.encrypt({
+      keyId: (await okms.defaultKey()).keyId,
+      plaintext: utf8("x"),
+    });
+    await assert.rejects(
+      runChild("use_keys.ts", dataDir, ciphertextBlob.toBase64(), "{}"),
+      /in use by another process/,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
