@@ -35,6 +35,11 @@ export interface OkmsOptions {
   maxEncryptionsPerVersion?: number;
   /** The PKCS#11 token; default: the embedded SoftHSM2 token. */
   pkcs11?: Pkcs11Options;
+  /**
+   * How often due deletions and rotations run (`OKMS_MAINTENANCE_INTERVAL_MS`,
+   * default 60000); 0 turns the timer off (they still run at start-up).
+   */
+  maintenanceIntervalMs?: number;
   /** The clock, epoch milliseconds (tests inject one). */
   now?: () => number;
 }
@@ -45,6 +50,7 @@ export interface OkmsConfig {
   region: string;
   keyQuota: number;
   maxEncryptionsPerVersion: number;
+  maintenanceIntervalMs: number;
   /** Candidate module paths, in order. */
   modulePaths: readonly string[];
   /** External token, or undefined for the embedded one. */
@@ -61,13 +67,13 @@ function integer(
   name: string,
   value: number | string | undefined,
   fallback: number,
-  max: number,
+  [min, max]: [number, number],
 ) {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
+  if (!Number.isInteger(n) || n < min || n > max) {
     throw new ValidationException(
-      `${name} must be an integer from 1 to ${max}`,
+      `${name} must be an integer from ${min} to ${max}`,
     );
   }
   return n;
@@ -101,14 +107,20 @@ export function resolveConfig(options: OkmsOptions = {}): OkmsConfig {
       "keyQuota",
       options.keyQuota ?? env("OKMS_KEY_QUOTA"),
       20,
-      100_000,
+      [1, 100_000],
     ),
     maxEncryptionsPerVersion: integer(
       "maxEncryptionsPerVersion",
       options.maxEncryptionsPerVersion ??
         env("OKMS_MAX_ENCRYPTIONS_PER_VERSION"),
       2 ** 30,
-      NIST_RANDOM_IV_BOUND,
+      [1, NIST_RANDOM_IV_BOUND],
+    ),
+    maintenanceIntervalMs: integer(
+      "maintenanceIntervalMs",
+      options.maintenanceIntervalMs ?? env("OKMS_MAINTENANCE_INTERVAL_MS"),
+      60_000,
+      [0, 2 ** 31 - 1],
     ),
     modulePaths: module === undefined ? SOFTHSM2_MODULE_PATHS : [module],
     external:

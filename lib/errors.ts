@@ -63,6 +63,11 @@ export class AlreadyExistsException extends KmsError {
   override name = "AlreadyExistsException";
 }
 
+/** A tag is not valid (empty or over-long key, over-long value, `aws:`). */
+export class TagException extends KmsError {
+  override name = "TagException";
+}
+
 /** The pagination marker is not one okms handed out. */
 export class InvalidMarkerException extends KmsError {
   override name = "InvalidMarkerException";

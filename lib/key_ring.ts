@@ -41,6 +41,8 @@ export interface LiveKey {
   current: LiveVersion;
   /** The reservation or rotation under way, shared by concurrent callers. */
   refill?: Promise<void>;
+  /** Set once the key is deleted: holders of this object must not use it. */
+  deleted?: true;
 }
 
 /** What a new key starts with. */
@@ -84,6 +86,8 @@ export class KeyRing {
   readonly #now: () => number;
   readonly #maxEncryptionsPerVersion: number;
   readonly #cache = new Map<string, LiveKey>();
+  /** Alias targets seen, by `account/alias`; only names that exist. */
+  readonly #aliases = new Map<string, string>();
 
   constructor(
     store: MetadataStore,
@@ -129,6 +133,40 @@ export class KeyRing {
     return this.#cache.get(keyId);
   }
 
+  /** The key id an alias of an account names, or `undefined`. */
+  async aliasTarget(
+    accountId: string,
+    aliasName: string,
+  ): Promise<string | undefined> {
+    const cacheKey = `${accountId}/${aliasName}`;
+    const cached = this.#aliases.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const alias = await this.#store.getAlias(accountId, aliasName);
+    if (alias !== undefined) this.#aliases.set(cacheKey, alias.keyId);
+    return alias?.keyId;
+  }
+
+  /** Forgets cached alias targets (after any alias change). */
+  forgetAliases(): void {
+    this.#aliases.clear();
+  }
+
+  /**
+   * Deletes a key for good: metadata, aliases and, through the journal, the
+   * HSM material of every version. Its ciphertexts can never be decrypted
+   * again.
+   */
+  async delete(key: LiveKey): Promise<void> {
+    const materials = await this.#store.deleteKey(
+      key.record.keyId,
+      this.#now(),
+    );
+    key.deleted = true;
+    this.#cache.delete(key.record.keyId);
+    this.forgetAliases();
+    for (const materialId of materials) await this.#discard(materialId);
+  }
+
   /**
    * Creates a key with new HSM material, within the account's quota.
    *
@@ -146,6 +184,7 @@ export class KeyRing {
       deletionDate: null,
       pendingWindowDays: null,
       rotationPeriodDays: null,
+      nextRotationAt: null,
       versions: [version.record],
     };
     try {
@@ -164,9 +203,16 @@ export class KeyRing {
     return created;
   }
 
-  /** Writes a key's changed metadata. */
-  async save(key: LiveKey): Promise<void> {
-    await this.#store.updateKey(key.record);
+  /** Changes a key's metadata durably; on failure the key is left as it was. */
+  async update(key: LiveKey, changes: Partial<KeyRecord>): Promise<void> {
+    const previous = key.record;
+    key.record = { ...previous, ...changes };
+    try {
+      await this.#store.updateKey(key.record);
+    } catch (error) {
+      key.record = previous;
+      throw error;
+    }
   }
 
   /** Makes a new version of `key` that encrypts from now on. */

@@ -49,8 +49,27 @@ export interface KeyRecord {
   tags: Tag[];
   /** Automatic rotation period in days, or null when it is off. */
   rotationPeriodDays: number | null;
+  /** When automatic rotation is next due (epoch ms), or null when it is off. */
+  nextRotationAt: number | null;
   /** Versions, oldest first; the last encrypts. */
   versions: KeyVersionRecord[];
+}
+
+/** An alias: a friendly name for a key, unique in its account. */
+export interface AliasRecord {
+  accountId: string;
+  /** `alias/…` */
+  aliasName: string;
+  keyId: string;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  /** Epoch milliseconds. */
+  updatedAt: number;
+}
+
+/** Thrown by the store when a unique name is taken. */
+export class NameTakenError extends Error {
+  override name = "NameTakenError";
 }
 
 /** A position in a listing: the last item of the previous page. */
@@ -99,12 +118,44 @@ export interface MetadataStore {
   updateKey(record: KeyRecord): Promise<void>;
   /** Appends a version and clears its material's journal entry. */
   addVersion(keyId: string, version: KeyVersionRecord): Promise<void>;
+  /**
+   * Deletes a key, its versions and aliases, and journals its versions'
+   * material for destruction, in one transaction; returns the material ids.
+   */
+  deleteKey(keyId: string, at: number): Promise<Uint8Array[]>;
+  /** Ids of keys whose deletion or automatic rotation is due at `now`. */
+  dueKeys(now: number): Promise<string[]>;
   /** Raises a version's reserved encryption count. */
   reserveEncryptions(
     keyId: string,
     version: number,
     reserved: number,
   ): Promise<void>;
+
+  /**
+   * Creates an alias unless its name is taken in the account or the key has
+   * `maxPerKey` aliases already.
+   *
+   * @throws {NameTakenError} when the name is taken.
+   * @throws {QuotaReachedError} when the key has `maxPerKey` aliases.
+   */
+  createAlias(alias: AliasRecord, maxPerKey: number): Promise<void>;
+  /** Points an existing alias at another key (same rules as create). */
+  updateAlias(alias: AliasRecord, maxPerKey: number): Promise<void>;
+  /** Deletes an alias; false when there was none. */
+  deleteAlias(accountId: string, aliasName: string): Promise<boolean>;
+  /** An alias, or `undefined`. */
+  getAlias(
+    accountId: string,
+    aliasName: string,
+  ): Promise<AliasRecord | undefined>;
+  /** Up to `limit` aliases by name after `afterName`, optionally of one key. */
+  listAliases(
+    accountId: string,
+    keyId: string | undefined,
+    afterName: string,
+    limit: number,
+  ): Promise<AliasRecord[]>;
 
   /** Journals material about to be made or destroyed. */
   journalMaterial(materialId: Uint8Array, at: number): Promise<void>;

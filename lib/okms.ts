@@ -15,6 +15,7 @@ import {
 } from "./errors.ts";
 import { Hsm, type HsmOptions } from "./hsm.ts";
 import { KeyRing } from "./key_ring.ts";
+import { type MaintenanceReport, runMaintenance } from "./maintenance.ts";
 import { type KmsContext, OkmsAccount } from "./okms_account.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { TokenKeyMaterial } from "./token_key_material.ts";
@@ -67,6 +68,8 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
   readonly #kms: KmsContext;
   readonly #store: SqliteStore;
   #closed = false;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #maintenance: Promise<MaintenanceReport> | undefined;
 
   private constructor(
     config: OkmsConfig,
@@ -104,6 +107,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
         ring,
         region: config.region,
         keyQuota: config.keyQuota,
+        now: config.now,
       };
       const accounts = await store.listAccounts();
       const defaultAccount = accounts[0] ?? randomAccountId();
@@ -114,6 +118,8 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
       for (const account of await store.listAccounts()) {
         await okms.#ensureDefaultKey(account);
       }
+      await okms.runMaintenance();
+      okms.#startTimer();
       return okms;
     } catch (error) {
       store?.close();
@@ -150,22 +156,44 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
     return this.#store.listAccounts();
   }
 
-  /** Closes the database and the HSM session. Idempotent. */
-  close(): Promise<void> {
-    if (!this.#closed) {
-      this.#closed = true;
-      try {
-        this.#store.close();
-      } finally {
-        this.#kms.hsm.close();
-      }
+  /**
+   * Deletes the keys whose waiting period is over (HSM material included) and
+   * rotates the keys whose automatic rotation is due. It runs at open and
+   * then every `maintenanceIntervalMs`; calling it is only needed with the
+   * timer off, or in tests that move the clock.
+   */
+  runMaintenance(): Promise<MaintenanceReport> {
+    this.#maintenance ??= runMaintenance(this.#kms.ring, this.config.now())
+      .finally(() => this.#maintenance = undefined);
+    return this.#maintenance;
+  }
+
+  /** Stops maintenance and closes the database and the HSM session. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#maintenance?.catch(() => {});
+    try {
+      this.#store.close();
+    } finally {
+      this.#kms.hsm.close();
     }
-    return Promise.resolve();
   }
 
   /** As {@linkcode close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  #startTimer(): void {
+    if (this.config.maintenanceIntervalMs === 0) return;
+    this.#timer = setInterval(() => {
+      this.runMaintenance().catch((error) =>
+        console.error(`okms maintenance failed: ${(error as Error).message}`)
+      );
+    }, this.config.maintenanceIntervalMs);
+    Deno.unrefTimer(this.#timer as unknown as number);
   }
 
   async #ensureDefaultKey(accountId: string): Promise<void> {

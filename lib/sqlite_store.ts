@@ -4,10 +4,12 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import {
+  type AliasRecord,
   type KeyCursor,
   type KeyRecord,
   type KeyVersionRecord,
   type MetadataStore,
+  NameTakenError,
   QuotaReachedError,
 } from "./metadata_store.ts";
 
@@ -29,7 +31,8 @@ CREATE TABLE keys (
   deletion_date INTEGER,
   pending_window_days INTEGER,
   tags TEXT NOT NULL,
-  rotation_period_days INTEGER
+  rotation_period_days INTEGER,
+  next_rotation_at INTEGER
 ) STRICT;
 CREATE INDEX keys_by_account ON keys(account_id, created_at, id);
 CREATE UNIQUE INDEX one_default_key ON keys(account_id) WHERE is_default = 1;
@@ -42,6 +45,15 @@ CREATE TABLE key_versions (
   origin TEXT NOT NULL,
   PRIMARY KEY (key_id, version)
 ) STRICT;
+CREATE TABLE aliases (
+  account_id TEXT NOT NULL REFERENCES accounts(id),
+  name TEXT NOT NULL,
+  key_id TEXT NOT NULL REFERENCES keys(id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, name)
+) STRICT;
+CREATE INDEX aliases_by_key ON aliases(key_id);
 CREATE TABLE material_journal (
   material_id BLOB PRIMARY KEY,
   since INTEGER NOT NULL
@@ -59,6 +71,15 @@ interface KeyRow {
   pending_window_days: number | null;
   tags: string;
   rotation_period_days: number | null;
+  next_rotation_at: number | null;
+}
+
+interface AliasRow {
+  account_id: string;
+  name: string;
+  key_id: string;
+  created_at: number;
+  updated_at: number;
 }
 
 interface VersionRow {
@@ -144,8 +165,8 @@ export class SqliteStore implements MetadataStore {
         this.#db.prepare(
           `INSERT INTO keys (id, account_id, description, state, is_default,
              created_at, deletion_date, pending_window_days, tags,
-             rotation_period_days)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             rotation_period_days, next_rotation_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           record.keyId,
           record.accountId,
@@ -157,6 +178,7 @@ export class SqliteStore implements MetadataStore {
           record.pendingWindowDays,
           JSON.stringify(record.tags),
           record.rotationPeriodDays,
+          record.nextRotationAt,
         );
         for (const version of record.versions) {
           this.#insertVersion(record.keyId, version);
@@ -206,7 +228,8 @@ export class SqliteStore implements MetadataStore {
     return this.#async(() => {
       this.#db.prepare(
         `UPDATE keys SET description = ?, state = ?, deletion_date = ?,
-           pending_window_days = ?, tags = ?, rotation_period_days = ?
+           pending_window_days = ?, tags = ?, rotation_period_days = ?,
+           next_rotation_at = ?
          WHERE id = ?`,
       ).run(
         record.description,
@@ -215,6 +238,7 @@ export class SqliteStore implements MetadataStore {
         record.pendingWindowDays,
         JSON.stringify(record.tags),
         record.rotationPeriodDays,
+        record.nextRotationAt,
         record.keyId,
       );
     });
@@ -223,6 +247,97 @@ export class SqliteStore implements MetadataStore {
   addVersion(keyId: string, version: KeyVersionRecord): Promise<void> {
     return this.#async(() =>
       this.#transaction(() => this.#insertVersion(keyId, version))
+    );
+  }
+
+  deleteKey(keyId: string, at: number): Promise<Uint8Array[]> {
+    return this.#async(() =>
+      this.#transaction(() => {
+        const materials = this.#db.prepare(
+          "SELECT material_id FROM key_versions WHERE key_id = ?",
+        ).all(keyId).map((row) => row.material_id as Uint8Array);
+        for (const materialId of materials) this.#journal(materialId, at);
+        this.#db.prepare("DELETE FROM aliases WHERE key_id = ?").run(keyId);
+        this.#db.prepare("DELETE FROM keys WHERE id = ?").run(keyId);
+        return materials;
+      })
+    );
+  }
+
+  dueKeys(now: number): Promise<string[]> {
+    return this.#async(() =>
+      this.#db.prepare(
+        `SELECT id FROM keys
+         WHERE (state = 'PendingDeletion' AND deletion_date <= ?)
+            OR (state = 'Enabled' AND next_rotation_at <= ?)
+         ORDER BY id`,
+      ).all(now, now).map((row) => String(row.id))
+    );
+  }
+
+  createAlias(alias: AliasRecord, maxPerKey: number): Promise<void> {
+    return this.#async(() =>
+      this.#transaction(() => {
+        if (this.#alias(alias.accountId, alias.aliasName)) {
+          throw new NameTakenError(`${alias.aliasName} exists already`);
+        }
+        this.#checkAliasQuota(alias, maxPerKey);
+        this.#db.prepare(
+          `INSERT INTO aliases (account_id, name, key_id, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?)`,
+        ).run(
+          alias.accountId,
+          alias.aliasName,
+          alias.keyId,
+          alias.createdAt,
+          alias.updatedAt,
+        );
+      })
+    );
+  }
+
+  updateAlias(alias: AliasRecord, maxPerKey: number): Promise<void> {
+    return this.#async(() =>
+      this.#transaction(() => {
+        this.#checkAliasQuota(alias, maxPerKey);
+        this.#db.prepare(
+          `UPDATE aliases SET key_id = ?, updated_at = ?
+           WHERE account_id = ? AND name = ?`,
+        ).run(alias.keyId, alias.updatedAt, alias.accountId, alias.aliasName);
+      })
+    );
+  }
+
+  deleteAlias(accountId: string, aliasName: string): Promise<boolean> {
+    return this.#async(() =>
+      Number(
+        this.#db.prepare(
+          "DELETE FROM aliases WHERE account_id = ? AND name = ?",
+        ).run(accountId, aliasName).changes,
+      ) > 0
+    );
+  }
+
+  getAlias(
+    accountId: string,
+    aliasName: string,
+  ): Promise<AliasRecord | undefined> {
+    return this.#async(() => this.#alias(accountId, aliasName));
+  }
+
+  listAliases(
+    accountId: string,
+    keyId: string | undefined,
+    afterName: string,
+    limit: number,
+  ): Promise<AliasRecord[]> {
+    return this.#async(() =>
+      this.#db.prepare(
+        `SELECT * FROM aliases
+         WHERE account_id = ? AND (? IS NULL OR key_id = ?) AND name > ?
+         ORDER BY name LIMIT ?`,
+      ).all(accountId, keyId ?? null, keyId ?? null, afterName, limit)
+        .map((row) => toAlias(row as unknown as AliasRow))
     );
   }
 
@@ -240,11 +355,7 @@ export class SqliteStore implements MetadataStore {
   }
 
   journalMaterial(materialId: Uint8Array, at: number): Promise<void> {
-    return this.#async(() => {
-      this.#db.prepare(
-        "INSERT OR IGNORE INTO material_journal (material_id, since) VALUES (?, ?)",
-      ).run(materialId, at);
-    });
+    return this.#async(() => this.#journal(materialId, at));
   }
 
   journaledMaterial(): Promise<Uint8Array[]> {
@@ -263,6 +374,30 @@ export class SqliteStore implements MetadataStore {
 
   close(): void {
     if (this.#db.isOpen) this.#db.close();
+  }
+
+  #journal(materialId: Uint8Array, at: number): void {
+    this.#db.prepare(
+      "INSERT OR IGNORE INTO material_journal (material_id, since) VALUES (?, ?)",
+    ).run(materialId, at);
+  }
+
+  #alias(accountId: string, aliasName: string): AliasRecord | undefined {
+    const row = this.#db.prepare(
+      "SELECT * FROM aliases WHERE account_id = ? AND name = ?",
+    ).get(accountId, aliasName);
+    return row && toAlias(row as unknown as AliasRow);
+  }
+
+  /** Counts the key's other aliases: re-pointing one at its key is no growth. */
+  #checkAliasQuota(alias: AliasRecord, maxPerKey: number): void {
+    const row = this.#db.prepare(
+      `SELECT count(*) AS n FROM aliases
+       WHERE key_id = ? AND NOT (account_id = ? AND name = ?)`,
+    ).get(alias.keyId, alias.accountId, alias.aliasName);
+    if (Number(row?.n ?? 0) >= maxPerKey) {
+      throw new QuotaReachedError(`the key has ${maxPerKey} aliases already`);
+    }
   }
 
   #count(accountId: string): number {
@@ -304,6 +439,7 @@ export class SqliteStore implements MetadataStore {
       pendingWindowDays: row.pending_window_days,
       tags: JSON.parse(row.tags),
       rotationPeriodDays: row.rotation_period_days,
+      nextRotationAt: row.next_rotation_at,
       versions: versions.map((v) => ({
         version: v.version,
         materialId: v.material_id,
@@ -334,6 +470,16 @@ export class SqliteStore implements MetadataStore {
       return Promise.reject(error);
     }
   }
+}
+
+function toAlias(row: AliasRow): AliasRecord {
+  return {
+    accountId: row.account_id,
+    aliasName: row.name,
+    keyId: row.key_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function migrate(db: DatabaseSync): void {

@@ -3,7 +3,11 @@
  * {@linkcode ValidationException} that names the member and the rule.
  * @module
  */
-import { ValidationException } from "./errors.ts";
+import {
+  LimitExceededException,
+  TagException,
+  ValidationException,
+} from "./errors.ts";
 import type { Tag } from "./metadata_store.ts";
 
 /** A `Uint8Array` of `min..max` bytes, else a ValidationException. */
@@ -74,20 +78,37 @@ export function requireOneOf<T extends string>(
 /** The most tags a key may carry, as AWS. */
 export const MAX_TAGS_PER_KEY = 50;
 
-/** Validates tags as AWS: key 1..128 characters, value 0..256, no duplicates. */
+function tagText(name: string, value: unknown, min: number, max: number) {
+  if (typeof value !== "string" || value.length < min || value.length > max) {
+    throw new TagException(
+      `${name} must be a string of ${min} to ${max} characters`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Validates tags as AWS: key 1..128 characters not starting with `aws:`,
+ * value 0..256, no key twice, at most {@linkcode MAX_TAGS_PER_KEY}.
+ */
 export function requireTags(value: unknown): Tag[] {
   if (!Array.isArray(value)) {
     throw new ValidationException("Tags must be a list of TagKey/TagValue");
   }
+  if (value.length > MAX_TAGS_PER_KEY) {
+    throw new LimitExceededException(
+      `a key carries at most ${MAX_TAGS_PER_KEY} tags`,
+    );
+  }
   const seen = new Set<string>();
   return value.map((tag) => {
-    const tagKey = requireString("TagKey", tag?.tagKey, 1, 128);
-    const tagValue = requireString("TagValue", tag?.tagValue, 0, 256);
+    const tagKey = tagText("TagKey", tag?.tagKey, 1, 128);
+    const tagValue = tagText("TagValue", tag?.tagValue, 0, 256);
     if (tagKey.startsWith("aws:")) {
-      throw new ValidationException("TagKey must not begin with aws:");
+      throw new TagException("TagKey must not begin with aws:");
     }
     if (seen.has(tagKey)) {
-      throw new ValidationException(`TagKey ${tagKey} appears twice`);
+      throw new TagException(`TagKey ${tagKey} appears twice`);
     }
     seen.add(tagKey);
     return { tagKey, tagValue };

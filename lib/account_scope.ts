@@ -1,0 +1,128 @@
+/**
+ * One account's view of the keys: how every operation finds a key, checks
+ * its state and changes it.
+ * @module
+ */
+import { seal } from "./cmk_cipher.ts";
+import { NotFoundException, ValidationException } from "./errors.ts";
+import type { Hsm } from "./hsm.ts";
+import { keyArn, parseKeyReference } from "./key_id.ts";
+import { type KeyMetadata, keyMetadata } from "./key_metadata.ts";
+import type { KeyRing, LiveKey } from "./key_ring.ts";
+import { assertAllowed, type KeyOperation } from "./key_state.ts";
+import type { KeyRecord } from "./metadata_store.ts";
+
+/** What every account's operations share: the HSM, the keys, the settings. */
+export interface KmsContext {
+  readonly hsm: Hsm;
+  readonly ring: KeyRing;
+  /** Region in ARNs. */
+  readonly region: string;
+  /** Keys an account may hold, its default key included. */
+  readonly keyQuota: number;
+  /** The clock, epoch milliseconds. */
+  readonly now: () => number;
+}
+
+/**
+ * The keys of one account. Every lookup stays inside the account: another
+ * account's key, or an ARN of another account or region, is not found.
+ *
+ * @example
+ * ```ts
+ * const scope = new AccountScope(kms, "111122223333");
+ * const key = await scope.key("alias/orders", "Encrypt");
+ * ```
+ */
+export class AccountScope {
+  readonly kms: KmsContext;
+  readonly accountId: string;
+
+  constructor(kms: KmsContext, accountId: string) {
+    this.kms = kms;
+    this.accountId = accountId;
+  }
+
+  /**
+   * The key a `KeyId` argument names (key id, key ARN, alias name or alias
+   * ARN), checked against the key state table for `operation`.
+   *
+   * @throws {NotFoundException} when the account has no such key.
+   */
+  async key(keyId: unknown, operation: KeyOperation): Promise<LiveKey> {
+    const key = await this.resolve(keyId);
+    assertAllowed(operation, key.record.state, this.arn(key));
+    return key;
+  }
+
+  /** As {@linkcode key}, refusing aliases (for arguments AWS wants a key for). */
+  async keyNotAlias(keyId: unknown, operation: KeyOperation): Promise<LiveKey> {
+    if (parseKeyReference(keyId).kind === "alias") {
+      throw new ValidationException(
+        "KeyId must be a key id or key ARN, not an alias",
+      );
+    }
+    return await this.key(keyId, operation);
+  }
+
+  /** The key a `KeyId` argument names, in any state. */
+  async resolve(keyId: unknown): Promise<LiveKey> {
+    const reference = parseKeyReference(keyId);
+    const missing = () =>
+      new NotFoundException(`${String(keyId)} is not a key of this account`);
+    if (
+      (reference.accountId ?? this.accountId) !== this.accountId ||
+      (reference.region ?? this.kms.region) !== this.kms.region
+    ) throw missing();
+    const id = reference.kind === "key"
+      ? reference.keyId
+      : await this.kms.ring.aliasTarget(this.accountId, reference.aliasName);
+    const key = id === undefined ? undefined : await this.ownKey(id);
+    if (key === undefined) throw missing();
+    return key;
+  }
+
+  /** The key with this id, if it exists and belongs to this account. */
+  async ownKey(keyId: string): Promise<LiveKey | undefined> {
+    const ring = this.kms.ring;
+    const key = ring.cached(keyId) ?? await ring.get(keyId);
+    return key?.record.accountId === this.accountId && !key.deleted
+      ? key
+      : undefined;
+  }
+
+  /** Encrypts under the key's current version (counted against its budget). */
+  async seal(
+    key: LiveKey,
+    plaintext: Uint8Array,
+    context: Uint8Array,
+  ): Promise<Uint8Array> {
+    const ring = this.kms.ring;
+    const pending = ring.encryptingVersion(key);
+    const version = pending instanceof Promise ? await pending : pending;
+    const handle = ring.handle(key, version);
+    return seal(
+      this.kms.hsm,
+      handle,
+      key.idBytes,
+      version.record.version,
+      plaintext,
+      context,
+    );
+  }
+
+  /** Changes a key's metadata durably. */
+  update(key: LiveKey, changes: Partial<KeyRecord>): Promise<void> {
+    return this.kms.ring.update(key, changes);
+  }
+
+  /** The key's ARN. */
+  arn(key: LiveKey): string {
+    return keyArn(this.kms.region, key.record.accountId, key.record.keyId);
+  }
+
+  /** The key's AWS metadata. */
+  metadata(key: LiveKey): KeyMetadata {
+    return keyMetadata(key.record, this.kms.region);
+  }
+}

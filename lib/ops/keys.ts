@@ -1,0 +1,152 @@
+/**
+ * Key operations: CreateKey, DescribeKey, ListKeys, UpdateKeyDescription.
+ * @module
+ */
+import type { AccountScope } from "../account_scope.ts";
+import { NotFoundException, UnsupportedOperationException } from "../errors.ts";
+import { keyArn } from "../key_id.ts";
+import type { KeyMetadata } from "../key_metadata.ts";
+import type { KeyCursor, Tag } from "../metadata_store.ts";
+import { OkmsKey } from "../okms_key.ts";
+import { decodeMarker, page } from "../pagination.ts";
+import { requireInteger, requireString, requireTags } from "../validation.ts";
+
+/** CreateKey's input. */
+export interface CreateKeyInput {
+  /** At most 8192 characters. */
+  description?: string;
+  /** At most 50; key 1..128 characters, value 0..256. */
+  tags?: Tag[];
+  /** Only `ENCRYPT_DECRYPT`. */
+  keyUsage?: string;
+  /** Only `SYMMETRIC_DEFAULT`. */
+  keySpec?: string;
+  /** Only `AWS_KMS`: material is always generated in the HSM. */
+  origin?: string;
+}
+
+/** ListKeys' input. */
+export interface ListKeysInput {
+  /** 1 to 1000; 100 when absent. */
+  limit?: number;
+  /** `nextMarker` of the previous page. */
+  marker?: string;
+}
+
+/** ListKeys' output. */
+export interface ListKeysOutput {
+  keys: { keyId: string; keyArn: string }[];
+  /** Present when `truncated`: pass it as `marker` for the next page. */
+  nextMarker?: string;
+  truncated: boolean;
+}
+
+/** A `keyId` argument alone. */
+export interface KeyIdInput {
+  /** Key id, key ARN, alias name or alias ARN. */
+  keyId: string;
+}
+
+/** Longest key description, as AWS KMS. */
+export const MAX_DESCRIPTION_LENGTH = 8192;
+
+function checkSupported(name: string, value: unknown, supported: string) {
+  if (value !== undefined && value !== supported) {
+    throw new UnsupportedOperationException(
+      `${name} ${String(value)} is not supported: okms keys are ${supported}`,
+    );
+  }
+}
+
+function description(value: unknown): string {
+  return requireString("Description", value, 0, MAX_DESCRIPTION_LENGTH);
+}
+
+function isCursor(value: unknown): value is [number, string] {
+  return Array.isArray(value) && Number.isInteger(value[0]) &&
+    typeof value[1] === "string";
+}
+
+/** Creates a CMK: new AES-256 material generated in the HSM. */
+export async function createKey(
+  scope: AccountScope,
+  input: CreateKeyInput = {},
+): Promise<OkmsKey> {
+  const text = input.description === undefined
+    ? ""
+    : description(input.description);
+  const tags = input.tags === undefined ? [] : requireTags(input.tags);
+  checkSupported("KeyUsage", input.keyUsage, "ENCRYPT_DECRYPT");
+  checkSupported("KeySpec", input.keySpec, "SYMMETRIC_DEFAULT");
+  checkSupported("Origin", input.origin, "AWS_KMS");
+  const key = await scope.kms.ring.create({
+    keyId: crypto.randomUUID(),
+    accountId: scope.accountId,
+    description: text,
+    tags,
+    isDefault: false,
+  }, scope.kms.keyQuota);
+  return new OkmsKey(scope.metadata(key));
+}
+
+/** The metadata of a key, in any state. */
+export async function describeKey(
+  scope: AccountScope,
+  input: KeyIdInput,
+): Promise<KeyMetadata> {
+  const key = await scope.key(input?.keyId, "DescribeKey");
+  return scope.metadata(key);
+}
+
+/** The account's default CMK, which exists from the account's creation. */
+export async function defaultKey(scope: AccountScope): Promise<OkmsKey> {
+  const record = await scope.kms.ring.store.getDefaultKey(scope.accountId);
+  if (record === undefined) {
+    throw new NotFoundException(
+      `account ${scope.accountId} has no default key`,
+    );
+  }
+  return new OkmsKey(await describeKey(scope, { keyId: record.keyId }));
+}
+
+/** The account's keys in creation order, a page at a time. */
+export async function listKeys(
+  scope: AccountScope,
+  input: ListKeysInput = {},
+): Promise<ListKeysOutput> {
+  const limit = input.limit === undefined
+    ? 100
+    : requireInteger("Limit", input.limit, 1, 1000);
+  const after = input.marker === undefined
+    ? undefined
+    : decodeMarker(input.marker, isCursor);
+  const cursor: KeyCursor | undefined = after &&
+    { createdAt: after[0], keyId: after[1] };
+  const fetched = await scope.kms.ring.store.listKeys(
+    scope.accountId,
+    cursor,
+    limit + 1,
+  );
+  const { items, ...rest } = page(
+    fetched,
+    limit,
+    (k) => [k.createdAt, k.keyId],
+  );
+  return {
+    keys: items.map((k) => ({
+      keyId: k.keyId,
+      keyArn: keyArn(scope.kms.region, k.accountId, k.keyId),
+    })),
+    ...rest,
+  };
+}
+
+/** Replaces a key's description (at most 8192 characters). */
+export async function updateKeyDescription(
+  scope: AccountScope,
+  input: KeyIdInput & { description: string },
+): Promise<void> {
+  const text = description(input?.description);
+  const key = await scope.key(input.keyId, "UpdateKeyDescription");
+  await scope.update(key, { description: text });
+}
