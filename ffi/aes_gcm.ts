@@ -10,10 +10,26 @@ export const GCM_IV_BYTES = 12;
 /** GCM tag length: always 128 bits (SoftHSM2 accepts 0 and then writes no tag). */
 export const GCM_TAG_BYTES = 16;
 
+const EMPTY = new Uint8Array(0);
+
 // CK_GCM_PARAMS (v2.40): pIv, ulIvLen, ulIvBits, pAAD, ulAADLen, ulTagBits.
 const PARAMS_SIZE = 6 * CK_ULONG_SIZE;
 const AAD_POINTER_AT = 3 * CK_ULONG_SIZE;
 const AAD_LENGTH_AT = 4 * CK_ULONG_SIZE;
+
+/** Where the IV and AAD of one GCM operation are (see {@linkcode AesGcmMechanism.set}). */
+export interface GcmInput {
+  /** Holds the 12-byte IV at `ivAt`. */
+  iv: Uint8Array;
+  /** Where the IV starts in `iv`; 0 when absent. */
+  ivAt?: number;
+  /** Holds the start of the AAD at 0. */
+  aad: Uint8Array;
+  /** How many bytes of `aad` to use; all when absent. */
+  aadLength?: number;
+  /** What follows in the AAD; nothing when absent. */
+  aadTail?: Uint8Array;
+}
 
 /**
  * A `CK_MECHANISM` for AES-GCM whose IV and AAD are set before each
@@ -22,8 +38,8 @@ const AAD_LENGTH_AT = 4 * CK_ULONG_SIZE;
  * @example
  * ```ts
  * const gcm = new AesGcmMechanism();
- * gcm.set(iv, aad);
- * p11.encryptInit(session, gcm.struct, key);
+ * gcm.set({ iv, aad });
+ * p11.encryptInit(session, gcm, key);
  * ```
  */
 export class AesGcmMechanism {
@@ -45,15 +61,23 @@ export class AesGcmMechanism {
     return this.#mechanism.struct;
   }
 
-  /** Sets the 12-byte IV and the additional authenticated data. */
-  set(iv: Uint8Array, aad: Uint8Array): void {
-    if (iv.byteLength !== GCM_IV_BYTES) {
+  /**
+   * Sets the IV and the additional authenticated data, read in place so the
+   * caller needs no views: the IV is `input.iv[ivAt .. ivAt+12]`, the AAD is
+   * the first `aadLength` bytes of `input.aad` followed by `aadTail`.
+   */
+  set(input: GcmInput): void {
+    const { iv, ivAt = 0, aad, aadLength = aad.byteLength, aadTail = EMPTY } =
+      input;
+    if (ivAt < 0 || ivAt + GCM_IV_BYTES > iv.byteLength) {
       throw new RangeError(`a GCM IV is ${GCM_IV_BYTES} bytes`);
     }
-    if (aad.byteLength > this.#aad.byteLength) this.#reserveAad(aad.byteLength);
-    this.#iv.set(iv);
-    this.#aad.set(aad);
-    writeUlong(this.#params, aad.byteLength, AAD_LENGTH_AT);
+    const length = aadLength + aadTail.byteLength;
+    if (length > this.#aad.byteLength) this.#reserveAad(length);
+    for (let i = 0; i < GCM_IV_BYTES; i++) this.#iv[i] = iv[ivAt + i];
+    for (let i = 0; i < aadLength; i++) this.#aad[i] = aad[i];
+    this.#aad.set(aadTail, aadLength);
+    writeUlong(this.#params, length, AAD_LENGTH_AT);
   }
 
   #reserveAad(capacity: number): void {

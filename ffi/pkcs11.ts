@@ -31,6 +31,15 @@ type Bound<F> = F extends (...args: infer A) => infer R
 /** The bound functions, every one present (checked by {@linkcode Pkcs11.load}). */
 type Functions = { [Name in keyof Symbols]: Bound<NonNullable<Symbols[Name]>> };
 
+/**
+ * A `CK_MECHANISM` and the memory it points at: methods take the owning
+ * object, not just its bytes, so the parameter buffers cannot be collected
+ * while C reads them.
+ */
+export interface MechanismStruct {
+  readonly struct: Uint8Array;
+}
+
 /** What `C_GetTokenInfo` says of a token (blank padding trimmed). */
 export interface TokenInfo {
   label: string;
@@ -250,14 +259,14 @@ export class Pkcs11 {
   /** `C_GenerateKey`: a new key object from `mechanism` and `template`. */
   generateKey(
     session: number,
-    mechanism: Uint8Array,
+    mechanism: MechanismStruct,
     template: Template,
   ): number {
     check(
       "C_GenerateKey",
       this.#fn.C_GenerateKey(
         session,
-        mechanism,
+        mechanism.struct,
         template.struct,
         template.count,
         this.#handle,
@@ -341,8 +350,11 @@ export class Pkcs11 {
   }
 
   /** `C_EncryptInit`. */
-  encryptInit(session: number, mechanism: Uint8Array, key: number): void {
-    check("C_EncryptInit", this.#fn.C_EncryptInit(session, mechanism, key));
+  encryptInit(session: number, mechanism: MechanismStruct, key: number): void {
+    check(
+      "C_EncryptInit",
+      this.#fn.C_EncryptInit(session, mechanism.struct, key),
+    );
   }
 
   /**
@@ -365,8 +377,11 @@ export class Pkcs11 {
   }
 
   /** `C_DecryptInit`. */
-  decryptInit(session: number, mechanism: Uint8Array, key: number): void {
-    check("C_DecryptInit", this.#fn.C_DecryptInit(session, mechanism, key));
+  decryptInit(session: number, mechanism: MechanismStruct, key: number): void {
+    check(
+      "C_DecryptInit",
+      this.#fn.C_DecryptInit(session, mechanism.struct, key),
+    );
   }
 
   /** `C_Decrypt` (single part) into `output`; returns the bytes written. */

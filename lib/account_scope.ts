@@ -6,9 +6,9 @@
 import { seal } from "./cmk_cipher.ts";
 import { NotFoundException, ValidationException } from "./errors.ts";
 import type { Hsm } from "./hsm.ts";
-import { keyArn, parseKeyReference } from "./key_id.ts";
+import { keyArn, type KeyReference, parseKeyReference } from "./key_id.ts";
 import { type KeyMetadata, keyMetadata } from "./key_metadata.ts";
-import type { KeyRing, LiveKey } from "./key_ring.ts";
+import type { KeyRing, LiveKey, LiveVersion } from "./key_ring.ts";
 import { assertAllowed, type KeyOperation } from "./key_state.ts";
 import type { KeyRecord } from "./metadata_store.ts";
 
@@ -51,7 +51,24 @@ export class AccountScope {
    */
   async key(keyId: unknown, operation: KeyOperation): Promise<LiveKey> {
     const key = await this.resolve(keyId);
-    assertAllowed(operation, key.record.state, this.arn(key));
+    assertAllowed(operation, key.record.state, () => this.arn(key));
+    return key;
+  }
+
+  /**
+   * As {@linkcode key}, without waiting, when the key (and alias) is cached:
+   * the hot path. `undefined` means "not cached": await `key()` instead.
+   */
+  keyNow(keyId: unknown, operation: KeyOperation): LiveKey | undefined {
+    const reference = parseKeyReference(keyId);
+    if (!this.#inScope(reference)) return undefined;
+    const id = reference.kind === "key"
+      ? reference.keyId
+      : this.kms.ring.cachedAliasTarget(this.accountId, reference.aliasName);
+    const key = id === undefined ? undefined : this.cachedOwnKey(id);
+    if (key !== undefined) {
+      assertAllowed(operation, key.record.state, () => this.arn(key));
+    }
     return key;
   }
 
@@ -68,39 +85,58 @@ export class AccountScope {
   /** The key a `KeyId` argument names, in any state. */
   async resolve(keyId: unknown): Promise<LiveKey> {
     const reference = parseKeyReference(keyId);
-    const missing = () =>
-      new NotFoundException(`${String(keyId)} is not a key of this account`);
-    if (
-      (reference.accountId ?? this.accountId) !== this.accountId ||
-      (reference.region ?? this.kms.region) !== this.kms.region
-    ) throw missing();
-    const id = reference.kind === "key"
+    const id = !this.#inScope(reference)
+      ? undefined
+      : reference.kind === "key"
       ? reference.keyId
       : await this.kms.ring.aliasTarget(this.accountId, reference.aliasName);
     const key = id === undefined ? undefined : await this.ownKey(id);
-    if (key === undefined) throw missing();
+    if (key === undefined) {
+      throw new NotFoundException(
+        `${String(keyId)} is not a key of this account`,
+      );
+    }
     return key;
   }
 
   /** The key with this id, if it exists and belongs to this account. */
   async ownKey(keyId: string): Promise<LiveKey | undefined> {
-    const ring = this.kms.ring;
-    const key = ring.cached(keyId) ?? await ring.get(keyId);
-    return key?.record.accountId === this.accountId && !key.deleted
-      ? key
-      : undefined;
+    return this.cachedOwnKey(keyId) ??
+      this.#own(await this.kms.ring.get(keyId));
   }
 
-  /** Encrypts under the key's current version (counted against its budget). */
-  async seal(
+  /** As {@linkcode ownKey}, when the key is cached. */
+  cachedOwnKey(keyId: string): LiveKey | undefined {
+    return this.#own(this.kms.ring.cached(keyId));
+  }
+
+  /**
+   * Encrypts under the key's current version (counted against its budget);
+   * without waiting unless the budget needs a write or a rotation.
+   */
+  seal(
     key: LiveKey,
     plaintext: Uint8Array,
     context: Uint8Array,
-  ): Promise<Uint8Array> {
-    const ring = this.kms.ring;
-    const pending = ring.encryptingVersion(key);
-    const version = pending instanceof Promise ? await pending : pending;
-    const handle = ring.handle(key, version);
+  ): Uint8Array | Promise<Uint8Array> {
+    const version = this.kms.ring.encryptingVersion(key);
+    return version instanceof Promise
+      ? version.then((v) => this.#sealWith(key, v, plaintext, context))
+      : this.#sealWith(key, version, plaintext, context);
+  }
+
+  /** Changes a key's metadata durably. */
+  update(key: LiveKey, changes: Partial<KeyRecord>): Promise<void> {
+    return this.kms.ring.update(key, changes);
+  }
+
+  #sealWith(
+    key: LiveKey,
+    version: LiveVersion,
+    plaintext: Uint8Array,
+    context: Uint8Array,
+  ) {
+    const handle = this.kms.ring.handle(key, version);
     return seal(
       this.kms.hsm,
       handle,
@@ -111,9 +147,16 @@ export class AccountScope {
     );
   }
 
-  /** Changes a key's metadata durably. */
-  update(key: LiveKey, changes: Partial<KeyRecord>): Promise<void> {
-    return this.kms.ring.update(key, changes);
+  #own(key: LiveKey | undefined): LiveKey | undefined {
+    return key?.record.accountId === this.accountId && !key.deleted
+      ? key
+      : undefined;
+  }
+
+  /** Whether an ARN names this account and region (plain ids always do). */
+  #inScope(reference: KeyReference): boolean {
+    return (reference.accountId ?? this.accountId) === this.accountId &&
+      (reference.region ?? this.kms.region) === this.kms.region;
   }
 
   /** The key's ARN. */

@@ -3,7 +3,13 @@
  * @module
  */
 import { CKR, Pkcs11Error } from "../ffi/mod.ts";
-import { type BlobParts, newBlob, type ParsedBlob } from "./ciphertext_blob.ts";
+import {
+  HEADER_BYTES,
+  IV_AT,
+  MAX_BLOB_BYTES,
+  newBlob,
+  TAG_BYTES,
+} from "./ciphertext_blob.ts";
 import { InvalidCiphertextException } from "./errors.ts";
 import type { Hsm } from "./hsm.ts";
 
@@ -18,23 +24,23 @@ const TAG_FAILURES: ReadonlySet<number> = new Set([
   CKR.FUNCTION_FAILED,
 ]);
 
+/**
+ * Where `C_Decrypt` writes: as large as any blob, since modules may check the
+ * output against the whole input (SoftHSM2 does) and a short buffer would
+ * leave the operation active. Calls are synchronous, so one buffer serves
+ * all; it is zeroed after each use, leaving the caller's copy the only one.
+ */
+const scratch = new Uint8Array(new ArrayBuffer(MAX_BLOB_BYTES));
+
 function isAuthenticationFailure(error: unknown): boolean {
   return error instanceof Pkcs11Error && error.fn === "C_Decrypt" &&
     TAG_FAILURES.has(error.code);
 }
 
-/** The AAD of a blob: its header, then the canonical encryption context. */
-function additionalData(header: Uint8Array, context: Uint8Array): Uint8Array {
-  if (context.byteLength === 0) return header;
-  const aad = new Uint8Array(header.byteLength + context.byteLength);
-  aad.set(header);
-  aad.set(context, header.byteLength);
-  return aad;
-}
-
 /**
  * AES-256-GCM encrypts `plaintext` under the HSM key `handle` into a new
- * blob naming `keyIdBytes`/`keyVersion`, bound to `context`.
+ * blob naming `keyIdBytes`/`keyVersion`, bound to `context`. The AAD is the
+ * blob's header followed by the canonical encryption context.
  *
  * @example
  * ```ts
@@ -49,23 +55,25 @@ export function seal(
   plaintext: Uint8Array,
   context: Uint8Array,
 ): Uint8Array {
-  const target: BlobParts = newBlob(
-    keyIdBytes,
-    keyVersion,
-    plaintext.byteLength,
-  );
+  const blob = newBlob(keyIdBytes, keyVersion, plaintext.byteLength);
   hsm.encrypt(
     handle,
-    target.iv,
-    additionalData(target.header, context),
+    {
+      iv: blob,
+      ivAt: IV_AT,
+      aad: blob,
+      aadLength: HEADER_BYTES,
+      aadTail: context,
+    },
     plaintext,
-    target.sealed,
+    blob.subarray(HEADER_BYTES),
   );
-  return target.blob;
+  return blob;
 }
 
 /**
- * Decrypts a parsed blob with the HSM key `handle`.
+ * Decrypts a blob (whose header was checked by `parseBlob`) with the HSM
+ * key `handle`.
  *
  * @throws {InvalidCiphertextException} when the tag does not verify: the
  * blob was altered or `context` is not the one it was sealed with.
@@ -73,26 +81,31 @@ export function seal(
 export function open(
   hsm: Hsm,
   handle: number,
-  parsed: ParsedBlob,
+  blob: Uint8Array,
   context: Uint8Array,
 ): Uint8Array {
-  // Modules may check the output against the whole input (SoftHSM2 does),
-  // and a short buffer would leave the operation active: give it room.
-  const plaintext = new Uint8Array(parsed.sealed.byteLength);
+  const sealed = blob.subarray(HEADER_BYTES);
+  let written = 0;
   try {
-    const written = hsm.decrypt(
+    written = hsm.decrypt(
       handle,
-      parsed.iv,
-      additionalData(parsed.header, context),
-      parsed.sealed,
-      plaintext,
+      {
+        iv: blob,
+        ivAt: IV_AT,
+        aad: blob,
+        aadLength: HEADER_BYTES,
+        aadTail: context,
+      },
+      sealed,
+      scratch,
     );
-    return plaintext.subarray(0, written);
+    return scratch.slice(0, Math.min(written, sealed.byteLength - TAG_BYTES));
   } catch (error) {
-    plaintext.fill(0);
     if (!isAuthenticationFailure(error)) throw error;
     throw new InvalidCiphertextException(
       "the ciphertext does not verify: it was altered, or the encryption context differs",
     );
+  } finally {
+    scratch.fill(0, 0, Math.max(written, sealed.byteLength));
   }
 }

@@ -42,6 +42,18 @@ Deno.test("keys sort by UTF-8 bytes, not UTF-16 code units", () => {
   assert.equal(firstKey.toHex(), "efbca1");
 });
 
+Deno.test("ASCII and non-ASCII contexts share one encoding", () => {
+  // "é" is C3 A9 in UTF-8: two bytes for one UTF-16 code unit.
+  assert.equal(
+    encodeEncryptionContext({ b: "\u00e9", a: "z" }).toHex(),
+    "0002" + "0001" + "61" + "0001" + "7a" + "0001" + "62" + "0002" + "c3a9",
+  );
+  assert.equal(
+    encodeEncryptionContext({ b: "e", a: "z" }).toHex(),
+    "0002" + "0001" + "61" + "0001" + "7a" + "0001" + "62" + "0001" + "65",
+  );
+});
+
 Deno.test("non-string values, empty keys and non-objects are refused", () => {
   for (
     const bad of [

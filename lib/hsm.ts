@@ -13,7 +13,7 @@ import {
   ReadTemplate,
   Template,
 } from "../ffi/mod.ts";
-import type { Attribute } from "../ffi/mod.ts";
+import type { Attribute, GcmInput } from "../ffi/mod.ts";
 
 /** Where the token is and how to log in to it. */
 export interface HsmOptions {
@@ -155,34 +155,34 @@ export class Hsm {
   }
 
   /**
-   * AES-GCM encrypts `plaintext` under `key` with `iv` and `aad`, writing
-   * ciphertext and 16-byte tag into `output`; returns the bytes written.
+   * AES-GCM encrypts `plaintext` under `key` with the IV and AAD of `gcm`,
+   * writing ciphertext and 16-byte tag into `output`; returns the bytes
+   * written.
    */
   encrypt(
     key: number,
-    iv: Uint8Array,
-    aad: Uint8Array,
+    gcm: GcmInput,
     plaintext: Uint8Array,
     output: Uint8Array,
   ): number {
-    this.#gcm.set(iv, aad);
-    this.#p11.encryptInit(this.#session, this.#gcm.struct, key);
+    this.#gcm.set(gcm);
+    this.#p11.encryptInit(this.#session, this.#gcm, key);
     return this.#p11.encrypt(this.#session, plaintext, output);
   }
 
   /**
-   * AES-GCM decrypts `sealed` (ciphertext ‖ tag) into `output`; returns the
-   * bytes written. A wrong tag throws the module's error from `C_Decrypt`.
+   * AES-GCM decrypts `sealed` (ciphertext ‖ tag) with the IV and AAD of
+   * `gcm` into `output`; returns the bytes written. A wrong tag throws the
+   * module's error from `C_Decrypt`.
    */
   decrypt(
     key: number,
-    iv: Uint8Array,
-    aad: Uint8Array,
+    gcm: GcmInput,
     sealed: Uint8Array,
     output: Uint8Array,
   ): number {
-    this.#gcm.set(iv, aad);
-    this.#p11.decryptInit(this.#session, this.#gcm.struct, key);
+    this.#gcm.set(gcm);
+    this.#p11.decryptInit(this.#session, this.#gcm, key);
     return this.#p11.decrypt(this.#session, sealed, output);
   }
 
@@ -197,7 +197,7 @@ export class Hsm {
   generateAesKey(template: readonly Attribute[]): number {
     return this.#p11.generateKey(
       this.#session,
-      this.#aesKeyGen.struct,
+      this.#aesKeyGen,
       new Template(template),
     );
   }

@@ -133,16 +133,22 @@ export class KeyRing {
     return this.#cache.get(keyId);
   }
 
+  /** The key id an alias names, if it is cached. */
+  cachedAliasTarget(accountId: string, aliasName: string): string | undefined {
+    return this.#aliases.get(`${accountId}/${aliasName}`);
+  }
+
   /** The key id an alias of an account names, or `undefined`. */
   async aliasTarget(
     accountId: string,
     aliasName: string,
   ): Promise<string | undefined> {
-    const cacheKey = `${accountId}/${aliasName}`;
-    const cached = this.#aliases.get(cacheKey);
+    const cached = this.cachedAliasTarget(accountId, aliasName);
     if (cached !== undefined) return cached;
     const alias = await this.#store.getAlias(accountId, aliasName);
-    if (alias !== undefined) this.#aliases.set(cacheKey, alias.keyId);
+    if (alias !== undefined) {
+      this.#aliases.set(`${accountId}/${aliasName}`, alias.keyId);
+    }
     return alias?.keyId;
   }
 

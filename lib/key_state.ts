@@ -73,16 +73,18 @@ export type KeyOperation = keyof typeof RULES;
  * for example `DisabledException` for Encrypt on a disabled key, and
  * `KMSInvalidStateException` for EnableKey on a key pending deletion.
  *
+ * The ARN, for the message, is only computed when the operation is refused.
+ *
  * @example
  * ```ts
- * assertAllowed("Encrypt", "Disabled", arn); // throws DisabledException
+ * assertAllowed("Encrypt", "Disabled", () => arn); // throws DisabledException
  * ```
  */
 export function assertAllowed(
   operation: KeyOperation,
   state: KeyState,
-  arn: string,
+  arn: () => string,
 ): void {
   const refuse = RULES[operation][state];
-  if (refuse) throw refuse(arn);
+  if (refuse) throw refuse(arn());
 }

@@ -65,7 +65,7 @@ function aesKey(
 ) {
   return p11.generateKey(
     session,
-    new Mechanism(CKM.AES_KEY_GEN).struct,
+    new Mechanism(CKM.AES_KEY_GEN),
     new Template([
       [CKA.CLASS, CKO.SECRET_KEY],
       [CKA.KEY_TYPE, CKK.AES],
@@ -102,17 +102,17 @@ for (const viaFunctionList of [false, true]) {
       );
 
       const gcm = new AesGcmMechanism();
-      gcm.set(new Uint8Array(12).fill(7), utf8("header"));
+      gcm.set({ iv: new Uint8Array(12).fill(7), aad: utf8("header") });
       const sealed = new Uint8Array(5 + 16);
-      p11.encryptInit(session, gcm.struct, key);
+      p11.encryptInit(session, gcm, key);
       assert.equal(p11.encrypt(session, utf8("hello"), sealed), 21);
       const opened = new Uint8Array(sealed.length);
-      p11.decryptInit(session, gcm.struct, key);
+      p11.decryptInit(session, gcm, key);
       const n = p11.decrypt(session, sealed, opened);
       assert.equal(new TextDecoder().decode(opened.subarray(0, n)), "hello");
 
-      gcm.set(new Uint8Array(12).fill(7), utf8("other header"));
-      p11.decryptInit(session, gcm.struct, key);
+      gcm.set({ iv: new Uint8Array(12).fill(7), aad: utf8("other header") });
+      p11.decryptInit(session, gcm, key);
       assert.throws(() => p11.decrypt(session, sealed, opened), Pkcs11Error);
 
       const random = new Uint8Array(32);

@@ -138,9 +138,11 @@ export async function encrypt(
   );
   const context = encodeEncryptionContext(input.encryptionContext);
   checkAlgorithm("EncryptionAlgorithm", input.encryptionAlgorithm);
-  const key = await scope.key(input.keyId, "Encrypt");
+  const key = scope.keyNow(input.keyId, "Encrypt") ??
+    await scope.key(input.keyId, "Encrypt");
+  const sealed = scope.seal(key, plaintext, context);
   return {
-    ciphertextBlob: await scope.seal(key, plaintext, context),
+    ciphertextBlob: sealed instanceof Promise ? await sealed : sealed,
     keyId: scope.arn(key),
     encryptionAlgorithm: ALGORITHM,
   };
@@ -161,7 +163,8 @@ async function openBlob(
   const context = encodeEncryptionContext(contextInput);
   const named = keyId === undefined ? undefined : await scope.resolve(keyId);
   const parsed = parseBlob(blob);
-  const key = await scope.ownKey(parsed.keyId);
+  const key = scope.cachedOwnKey(parsed.keyId) ??
+    await scope.ownKey(parsed.keyId);
   const version = key?.versions.get(parsed.keyVersion);
   if (key === undefined || version === undefined) {
     throw new InvalidCiphertextException(
@@ -173,9 +176,9 @@ async function openBlob(
       `the ciphertext was not made under ${scope.arn(named)}`,
     );
   }
-  assertAllowed(operation, key.record.state, scope.arn(key));
+  assertAllowed(operation, key.record.state, () => scope.arn(key));
   const handle = scope.kms.ring.handle(key, version);
-  return { key, plaintext: open(scope.kms.hsm, handle, parsed, context) };
+  return { key, plaintext: open(scope.kms.hsm, handle, blob, context) };
 }
 
 /**
