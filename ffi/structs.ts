@@ -33,8 +33,23 @@ export function writeUlong(
   view(buffer).setBigUint64(offset, BigInt(value), true);
 }
 
+const views = new WeakMap<Uint8Array, DataView>();
+
+/**
+ * A DataView on `buffer`, made once: creating one costs as much as a C call
+ * here, and the length and parameter words are written on every operation.
+ */
 function view(buffer: Uint8Array): DataView {
-  return new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  let dataView = views.get(buffer);
+  if (dataView === undefined) {
+    dataView = new DataView(
+      buffer.buffer,
+      buffer.byteOffset,
+      buffer.byteLength,
+    );
+    views.set(buffer, dataView);
+  }
+  return dataView;
 }
 
 /** An attribute value: `CK_BBOOL`, `CK_ULONG`, bytes, or UTF-8 text. */

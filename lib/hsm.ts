@@ -14,6 +14,7 @@ import {
   Template,
 } from "../ffi/mod.ts";
 import type { Attribute, GcmInput } from "../ffi/mod.ts";
+import { KMSInternalException } from "./errors.ts";
 
 /** Where the token is and how to log in to it. */
 export interface HsmOptions {
@@ -97,7 +98,7 @@ const TOKEN_LABEL_BYTES = 32;
 export class Hsm {
   readonly #p11: Pkcs11;
   readonly #modulePath: string;
-  readonly #session: number;
+  readonly #sessionHandle: number;
   readonly #gcm = new AesGcmMechanism();
   readonly #aesKeyGen = new Mechanism(CKM.AES_KEY_GEN);
   #open = true;
@@ -105,7 +106,7 @@ export class Hsm {
   private constructor(p11: Pkcs11, modulePath: string, session: number) {
     this.#p11 = p11;
     this.#modulePath = modulePath;
-    this.#session = session;
+    this.#sessionHandle = session;
   }
 
   /**
@@ -149,9 +150,13 @@ export class Hsm {
     return this.#p11;
   }
 
-  /** The session handle (for tests and benchmarks of the floor). */
+  /**
+   * The session handle; after {@linkcode close} it throws instead, since a
+   * call into the unloaded module would crash the process.
+   */
   get session(): number {
-    return this.#session;
+    if (!this.#open) throw new KMSInternalException("okms is closed");
+    return this.#sessionHandle;
   }
 
   /**
@@ -166,8 +171,8 @@ export class Hsm {
     output: Uint8Array,
   ): number {
     this.#gcm.set(gcm);
-    this.#p11.encryptInit(this.#session, this.#gcm, key);
-    return this.#p11.encrypt(this.#session, plaintext, output);
+    this.#p11.encryptInit(this.session, this.#gcm, key);
+    return this.#p11.encrypt(this.#sessionHandle, plaintext, output);
   }
 
   /**
@@ -182,21 +187,21 @@ export class Hsm {
     output: Uint8Array,
   ): number {
     this.#gcm.set(gcm);
-    this.#p11.decryptInit(this.#session, this.#gcm, key);
-    return this.#p11.decrypt(this.#session, sealed, output);
+    this.#p11.decryptInit(this.session, this.#gcm, key);
+    return this.#p11.decrypt(this.#sessionHandle, sealed, output);
   }
 
   /** `length` bytes from the token's random number generator. */
   random(length: number): Uint8Array<ArrayBuffer> {
     const out = new Uint8Array(length);
-    this.#p11.generateRandom(this.#session, out);
+    this.#p11.generateRandom(this.session, out);
     return out;
   }
 
   /** Generates an AES key object from `template`; returns its handle. */
   generateAesKey(template: readonly Attribute[]): number {
     return this.#p11.generateKey(
-      this.#session,
+      this.session,
       this.#aesKeyGen,
       new Template(template),
     );
@@ -204,7 +209,7 @@ export class Hsm {
 
   /** Handles of the objects matching `template`. */
   find(template: readonly Attribute[]): number[] {
-    return this.#p11.findObjects(this.#session, new Template(template));
+    return this.#p11.findObjects(this.session, new Template(template));
   }
 
   /** Reads attributes; an unreadable one comes back `undefined`. */
@@ -213,13 +218,13 @@ export class Hsm {
     requests: readonly (readonly [type: number, size: number])[],
   ): (Uint8Array | undefined)[] {
     const template = new ReadTemplate(requests);
-    this.#p11.getAttributeValue(this.#session, object, template);
+    this.#p11.getAttributeValue(this.session, object, template);
     return requests.map((_, i) => template.value(i));
   }
 
   /** Destroys an object. */
   destroy(object: number): void {
-    this.#p11.destroyObject(this.#session, object);
+    this.#p11.destroyObject(this.session, object);
   }
 
   /** Logs out, closes the session and releases the module. Idempotent. */
@@ -227,7 +232,7 @@ export class Hsm {
     if (!this.#open) return;
     this.#open = false;
     try {
-      this.#p11.closeSession(this.#session);
+      this.#p11.closeSession(this.#sessionHandle);
     } finally {
       releaseModule(this.#modulePath);
     }

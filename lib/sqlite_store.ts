@@ -3,6 +3,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { KMSInternalException } from "./errors.ts";
 import {
   type AliasRecord,
   type KeyCursor,
@@ -464,6 +465,9 @@ export class SqliteStore implements MetadataStore {
 
   /** Runs synchronous SQLite work behind the interface's promise. */
   #async<T>(work: () => T): Promise<T> {
+    if (!this.#db.isOpen) {
+      return Promise.reject(new KMSInternalException("okms is closed"));
+    }
     try {
       return Promise.resolve(work());
     } catch (error) {

@@ -191,3 +191,30 @@ Deno.test("accounts are isolated: no account sees or uses another's keys or ciph
   );
   await rejectsNamed(t.okms.createAccount("12345"), "ValidationException");
 });
+
+Deno.test("every operation after close fails with an error, not a crash", async () => {
+  await using t = await openTestOkms();
+  const { keyId } = await t.okms.createKey();
+  const { ciphertextBlob } = await t.okms.encrypt({
+    keyId,
+    plaintext: utf8("x"),
+  });
+  await t.okms.close();
+  await rejectsNamed(
+    t.okms.encrypt({ keyId, plaintext: utf8("x") }),
+    "KMSInternalException",
+  );
+  await rejectsNamed(
+    t.okms.decrypt({ ciphertextBlob }),
+    "KMSInternalException",
+  );
+  await rejectsNamed(
+    t.okms.generateDataKey({ keyId, keySpec: "AES_256" }),
+    "KMSInternalException",
+  );
+  await rejectsNamed(
+    t.okms.generateRandom({ numberOfBytes: 8 }),
+    "KMSInternalException",
+  );
+  await rejectsNamed(t.okms.createKey(), "KMSInternalException");
+});

@@ -122,13 +122,16 @@ const table: [string, Outcome[], Cell][] = [
   ["ListKeyRotations", READ, (o, k) => o.listKeyRotations({ keyId: k.keyId })],
   ["ListResourceTags", READ, (o, k) => o.listResourceTags({ keyId: k.keyId })],
   ["ListAliases", READ, (o, k) => o.listAliases({ keyId: k.keyId })],
-  ["UpdateAlias (source)", READ, async (o, k, _blob, other) => {
-    // An alias may be moved away from a key pending deletion.
-    return o.updateAlias({
-      aliasName: `alias/from-${k.keyId}`,
-      targetKeyId: other.keyId,
-    });
-  }],
+  // An alias may be moved away from a key pending deletion.
+  [
+    "UpdateAlias (source)",
+    READ,
+    (o, k, _blob, other) =>
+      o.updateAlias({
+        aliasName: `alias/from-${k.keyId}`,
+        targetKeyId: other.keyId,
+      }),
+  ],
   [
     "DeleteAlias",
     READ,

@@ -1,0 +1,119 @@
+/**
+ * The admin CLI: `deno task admin <command>`. Prints JSON on stdout for
+ * scripts. Listing and revoking access keys work while the server runs;
+ * creating accounts and access keys needs the HSM and the key database,
+ * which a running server holds, so stop it first.
+ * @module
+ */
+import { Okms } from "../mod.ts";
+import { AccessKeyStore } from "./access_key_store.ts";
+import { ConfigError, OKMS_FLAGS, okmsOptions, parseFlags } from "./config.ts";
+import { accessKeyDbPath, Credentials } from "./credentials.ts";
+
+/** Usage text of the admin CLI. */
+export const ADMIN_USAGE =
+  `okms admin: accounts and access keys (JSON on stdout)
+
+deno task admin <command> [--data-dir <dir>] [--region <name>] [--pkcs11-* ...]
+
+  create-account                     a new account, its default key and an access key
+  create-access-key [--account <id>] an access key (default: the default account)
+  list-access-keys [--account <id>]  access keys, never their secrets
+  revoke-access-key <access-key-id>  revokes at once, also on a running server
+  list-accounts                      account ids, the default first
+
+create-* and list-accounts need the server stopped (it holds the database).
+`;
+
+const ADMIN_FLAGS = {
+  ...OKMS_FLAGS,
+  account: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Values = Record<string, string | boolean | undefined>;
+
+function dataDir(values: Values): string {
+  return (values["data-dir"] as string | undefined) ??
+    (Deno.env.get("OKMS_DATA_DIR") || ".okms");
+}
+
+async function withCredentials<T>(
+  values: Values,
+  use: (okms: Okms, credentials: Credentials) => Promise<T>,
+): Promise<T> {
+  await using okms = await Okms.open(okmsOptions(values));
+  using credentials = await Credentials.open(
+    okms,
+    AccessKeyStore.open(accessKeyDbPath(okms.config.dataDir)),
+  );
+  return await use(okms, credentials);
+}
+
+function withStore<T>(values: Values, use: (store: AccessKeyStore) => T): T {
+  using store = AccessKeyStore.open(accessKeyDbPath(dataDir(values)));
+  return use(store);
+}
+
+/**
+ * Runs one admin command; returns what to print as JSON.
+ *
+ * @throws {ConfigError} on a bad command line.
+ * @example
+ * ```ts
+ * const key = await runAdmin(["create-access-key", "--data-dir", ".okms"]);
+ * ```
+ */
+export async function runAdmin(args: string[]): Promise<unknown> {
+  const { values, positionals } = parseFlags(args, ADMIN_FLAGS);
+  const [command, ...rest] = positionals;
+  const account = values.account as string | undefined;
+  if (values.help || command === undefined) return ADMIN_USAGE;
+  if (rest.length > (command === "revoke-access-key" ? 1 : 0)) {
+    throw new ConfigError(`unexpected argument ${rest.at(-1)}`);
+  }
+  switch (command) {
+    case "create-account":
+      return await withCredentials(values, async (okms, credentials) => {
+        const created = await okms.createAccount();
+        const key = await credentials.createAccessKey(created.accountId);
+        return { ...key, defaultKeyArn: (await created.defaultKey()).arn };
+      });
+    case "create-access-key":
+      return await withCredentials(
+        values,
+        (okms, credentials) =>
+          credentials.createAccessKey(account ?? okms.accountId),
+      );
+    case "list-access-keys":
+      return withStore(values, (store) => store.list(account));
+    case "revoke-access-key": {
+      const id = rest[0];
+      if (id === undefined) throw new ConfigError("which access key?");
+      return withStore(values, (store) => store.revoke(id, Date.now()));
+    }
+    case "list-accounts":
+      return await withCredentials(
+        values,
+        async (okms, credentials) =>
+          (await okms.listAccounts()).filter((id) =>
+            id !== credentials.internalAccountId
+          ),
+      );
+    default:
+      throw new ConfigError(`unknown command ${command}`);
+  }
+}
+
+if (import.meta.main) {
+  try {
+    const result = await runAdmin(Deno.args);
+    console.log(
+      typeof result === "string" ? result : JSON.stringify(result, null, 2),
+    );
+  } catch (error) {
+    const usage = error instanceof ConfigError ? `\n\n${ADMIN_USAGE}` : "";
+    console.error(`okms admin: ${(error as Error).message}${usage}`);
+    Deno.exit(error instanceof ConfigError ? 2 : 1);
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * Server settings: command-line flags, else `OKMS_*` environment variables,
+ * else defaults. The library reads its own variables (`OKMS_DATA_DIR`,
+ * `OKMS_REGION`, `OKMS_PKCS11_*`) when a flag does not set them.
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { OkmsOptions } from "../mod.ts";
+
+/** The server's settings. */
+export interface ServerConfig {
+  /** `--host` / `OKMS_HOST`; 127.0.0.1. */
+  host: string;
+  /** `--port` / `OKMS_PORT`; 8080 (0 picks a free port). */
+  port: number;
+  /** What `Okms.open` gets from flags; the rest comes from the environment. */
+  okms: OkmsOptions;
+  /** PEM certificate and key files (`--tls-cert`/`--tls-key`, `OKMS_TLS_CERT`/`OKMS_TLS_KEY`). */
+  tls?: { certFile: string; keyFile: string };
+  /** `--clock-skew-seconds` / `OKMS_CLOCK_SKEW_SECONDS`; 300. */
+  clockSkewSeconds: number;
+  /** `--audit-log` / `OKMS_AUDIT_LOG`: a file, or stdout when absent or `-`. */
+  auditLog?: string;
+}
+
+/** The flags that choose the library's data directory, region and token. */
+export const OKMS_FLAGS = {
+  "data-dir": { type: "string" },
+  region: { type: "string" },
+  "pkcs11-module": { type: "string" },
+  "pkcs11-token-label": { type: "string" },
+  "pkcs11-pin-file": { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+const SERVER_FLAGS = {
+  ...OKMS_FLAGS,
+  host: { type: "string" },
+  port: { type: "string" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "clock-skew-seconds": { type: "string" },
+  "audit-log": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies ParseArgsConfig["options"];
+
+/** Usage text of the server. */
+export const SERVER_USAGE =
+  `okms server: AWS KMS over HTTP, keys in a PKCS#11 token
+
+deno task serve [flags]
+
+  --host <addr>                 OKMS_HOST                 127.0.0.1
+  --port <n>                    OKMS_PORT                 8080
+  --region <name>               OKMS_REGION               eu-west-2
+  --data-dir <dir>              OKMS_DATA_DIR             .okms
+  --pkcs11-module <path>        OKMS_PKCS11_MODULE        SoftHSM2
+  --pkcs11-token-label <label>  OKMS_PKCS11_TOKEN_LABEL   embedded token
+  --pkcs11-pin-file <file>      OKMS_PKCS11_PIN_FILE      (or OKMS_PKCS11_PIN)
+  --tls-cert <pem>              OKMS_TLS_CERT             plain HTTP
+  --tls-key <pem>               OKMS_TLS_KEY
+  --clock-skew-seconds <n>      OKMS_CLOCK_SKEW_SECONDS   300
+  --audit-log <file|->          OKMS_AUDIT_LOG            stdout
+`;
+
+/** A bad flag or variable; the message says which and why. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = (name: string) => string | undefined;
+
+function integer(name: string, text: string, min: number, max: number) {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/**
+ * Parses `args` against flag `options` (strict: an unknown flag is an error).
+ *
+ * @throws {ConfigError} on unknown flags or a flag without its value.
+ */
+export function parseFlags<const F extends ParseArgsConfig["options"]>(
+  args: string[],
+  options: F,
+): {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+} {
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+    return {
+      values: values as Record<string, string | boolean | undefined>,
+      positionals,
+    };
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
+/**
+ * The library options the {@linkcode OKMS_FLAGS} give.
+ *
+ * @example
+ * ```ts
+ * const { values } = parseFlags(Deno.args, OKMS_FLAGS);
+ * const okms = await Okms.open(okmsOptions(values));
+ * ```
+ */
+export function okmsOptions(
+  values: Record<string, string | boolean | undefined>,
+): OkmsOptions {
+  const text = (name: string) => values[name] as string | undefined;
+  const pkcs11 = {
+    module: text("pkcs11-module"),
+    tokenLabel: text("pkcs11-token-label"),
+    pinFile: text("pkcs11-pin-file"),
+  };
+  return {
+    dataDir: text("data-dir"),
+    region: text("region"),
+    ...(Object.values(pkcs11).some((v) => v !== undefined) ? { pkcs11 } : {}),
+  };
+}
+
+/**
+ * The server's settings from flags and variables.
+ *
+ * @throws {ConfigError} on unknown flags or bad values.
+ * @example
+ * ```ts
+ * const config = serverConfig(["--port", "9000"]);
+ * ```
+ */
+export function serverConfig(
+  args: string[],
+  env: Env = (name) => Deno.env.get(name) || undefined,
+): ServerConfig | "help" {
+  const { values, positionals } = parseFlags(args, SERVER_FLAGS);
+  if (values.help) return "help";
+  if (positionals.length > 0) {
+    throw new ConfigError(`unexpected argument ${positionals[0]}`);
+  }
+  const pick = (flag: string, variable: string) =>
+    (values[flag] as string | undefined) ?? env(variable);
+  const certFile = pick("tls-cert", "OKMS_TLS_CERT");
+  const keyFile = pick("tls-key", "OKMS_TLS_KEY");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError("TLS needs both a certificate and a key");
+  }
+  return {
+    host: pick("host", "OKMS_HOST") ?? "127.0.0.1",
+    port: integer("port", pick("port", "OKMS_PORT") ?? "8080", 0, 65535),
+    okms: okmsOptions(values),
+    ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),
+    clockSkewSeconds: integer(
+      "clock skew seconds",
+      pick("clock-skew-seconds", "OKMS_CLOCK_SKEW_SECONDS") ?? "300",
+      1,
+      3600,
+    ),
+    auditLog: pick("audit-log", "OKMS_AUDIT_LOG"),
+  };
+}

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { ConfigError, serverConfig } from "./config.ts";
+
+const noEnv = () => undefined;
+
+Deno.test("serverConfig: defaults", () => {
+  assert.deepEqual(serverConfig([], noEnv), {
+    host: "127.0.0.1",
+    port: 8080,
+    okms: { dataDir: undefined, region: undefined },
+    clockSkewSeconds: 300,
+    auditLog: undefined,
+  });
+  assert.equal(serverConfig(["-h"], noEnv), "help");
+});
+
+Deno.test("serverConfig: flags win over OKMS_* variables", () => {
+  const env: Record<string, string> = {
+    OKMS_HOST: "0.0.0.0",
+    OKMS_PORT: "9000",
+    OKMS_CLOCK_SKEW_SECONDS: "60",
+    OKMS_AUDIT_LOG: "/var/log/okms.jsonl",
+    OKMS_TLS_CERT: "c.pem",
+    OKMS_TLS_KEY: "k.pem",
+  };
+  const fromEnv = serverConfig([], (n) => env[n]);
+  assert.equal(fromEnv === "help" ? 0 : fromEnv.port, 9000);
+  assert.deepEqual(fromEnv === "help" ? 0 : fromEnv.tls, {
+    certFile: "c.pem",
+    keyFile: "k.pem",
+  });
+  const config = serverConfig([
+    "--port",
+    "0",
+    "--host",
+    "::1",
+    "--data-dir",
+    "/srv/okms",
+    "--region",
+    "us-east-1",
+    "--pkcs11-token-label",
+    "prod",
+    "--pkcs11-pin-file",
+    "/run/pin",
+    "--clock-skew-seconds",
+    "30",
+  ], (n) => env[n]);
+  assert.ok(config !== "help");
+  assert.equal(config.port, 0);
+  assert.equal(config.host, "::1");
+  assert.equal(config.clockSkewSeconds, 30);
+  assert.equal(config.auditLog, "/var/log/okms.jsonl");
+  assert.deepEqual(config.okms, {
+    dataDir: "/srv/okms",
+    region: "us-east-1",
+    pkcs11: { module: undefined, tokenLabel: "prod", pinFile: "/run/pin" },
+  });
+});
+
+Deno.test("serverConfig: bad values are ConfigErrors", () => {
+  for (
+    const args of [
+      ["--port", "70000"],
+      ["--port", "80a"],
+      ["--clock-skew-seconds", "0"],
+      ["--tls-cert", "c.pem"],
+      ["--nope"],
+      ["stray"],
+    ]
+  ) {
+    assert.throws(() => serverConfig(args, noEnv), ConfigError, args.join(" "));
+  }
+});

@@ -1,0 +1,193 @@
+/**
+ * Access keys: issuing them, and resolving them for SigV4 with their
+ * secrets sealed under a key of an internal account that no access key can
+ * reach.
+ * @module
+ */
+import {
+  type EncryptionContext,
+  InvalidCiphertextException,
+  NotFoundException,
+  type Okms,
+  type OkmsAccount,
+  ValidationException,
+} from "../mod.ts";
+import type { AccessKeyInfo, AccessKeyStore } from "./access_key_store.ts";
+import type { SecretSource, SigningSecret } from "./sigv4.ts";
+
+/** The file of the access key table under a data directory. */
+export function accessKeyDbPath(dataDir: string): string {
+  return `${dataDir}/access_keys.db`;
+}
+
+/** A new access key: the only time its secret is seen. */
+export interface NewAccessKey {
+  accountId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const INTERNAL_ACCOUNT = "internal_account";
+
+function randomAccessKeyId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return "AKIA" + Array.from(bytes, (b) => BASE32[b & 31]).join("");
+}
+
+function randomAccountId(): string {
+  const digits = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(digits, (d, i) => i === 0 ? 1 + d % 9 : d % 10).join("");
+}
+
+function sealingContext(accessKeyId: string): EncryptionContext {
+  return {
+    "okms:purpose": "access-key-secret",
+    "okms:access-key-id": accessKeyId,
+  };
+}
+
+/**
+ * The server's access keys. Secrets are stored sealed by the library's
+ * `encrypt` under the default key of an internal account, with the access
+ * key id as encryption context (a sealed secret moved to another row does
+ * not open). Each secret is decrypted once and kept in memory only.
+ *
+ * @example
+ * ```ts
+ * const credentials = await Credentials.open(okms, AccessKeyStore.open(".okms/access_keys.db"));
+ * const { accessKeyId, secretAccessKey } = await credentials.createAccessKey(okms.accountId);
+ * ```
+ */
+export class Credentials implements SecretSource, Disposable {
+  /** The account that seals secrets; no access key ever belongs to it. */
+  readonly internalAccountId: string;
+  /** The access key table. */
+  readonly store: AccessKeyStore;
+  readonly #okms: Okms;
+  readonly #internal: OkmsAccount;
+  readonly #sealingKey: string;
+  readonly #cache = new Map<string, SigningSecret>();
+
+  private constructor(
+    okms: Okms,
+    store: AccessKeyStore,
+    internal: OkmsAccount,
+    sealingKey: string,
+  ) {
+    this.#okms = okms;
+    this.store = store;
+    this.#internal = internal;
+    this.internalAccountId = internal.accountId;
+    this.#sealingKey = sealingKey;
+  }
+
+  /**
+   * Opens the access keys of `okms`, creating the internal account on first
+   * use. Takes ownership of `store` (closed by {@linkcode close}).
+   */
+  static async open(okms: Okms, store: AccessKeyStore): Promise<Credentials> {
+    const accountId = store.initMeta(INTERNAL_ACCOUNT, randomAccountId());
+    let internal: OkmsAccount;
+    try {
+      internal = await okms.account(accountId);
+    } catch (error) {
+      if (!(error instanceof NotFoundException)) throw error;
+      internal = await okms.createAccount(accountId);
+    }
+    const sealingKey = (await internal.defaultKey()).arn;
+    return new Credentials(okms, store, internal, sealingKey);
+  }
+
+  /**
+   * Issues an access key for an account.
+   *
+   * @throws {NotFoundException} when the account does not exist.
+   * @throws {ValidationException} for the internal account.
+   */
+  async createAccessKey(accountId: string): Promise<NewAccessKey> {
+    if (accountId === this.internalAccountId) {
+      throw new ValidationException(
+        "the internal account cannot have access keys",
+      );
+    }
+    await this.#okms.account(accountId);
+    const accessKeyId = randomAccessKeyId();
+    const secret = crypto.getRandomValues(new Uint8Array(30));
+    const secretAccessKey = secret.toBase64();
+    const { ciphertextBlob } = await this.#internal.encrypt({
+      keyId: this.#sealingKey,
+      plaintext: new TextEncoder().encode(secretAccessKey),
+      encryptionContext: sealingContext(accessKeyId),
+    });
+    this.store.insert(
+      accessKeyId,
+      accountId,
+      ciphertextBlob,
+      this.#okms.config.now(),
+    );
+    return { accountId, accessKeyId, secretAccessKey };
+  }
+
+  /** Revokes an access key at once, in this process and for good. */
+  revokeAccessKey(accessKeyId: string): AccessKeyInfo {
+    this.#evict(accessKeyId);
+    return this.store.revoke(accessKeyId, this.#okms.config.now());
+  }
+
+  /**
+   * The secret of an active access key, else undefined. The table is read
+   * on every call, so a key revoked by another process stops working at
+   * once; the secret itself is decrypted only on first use.
+   */
+  async resolve(accessKeyId: string): Promise<SigningSecret | undefined> {
+    const row = this.store.get(accessKeyId);
+    if (
+      row === undefined || row.status !== "Active" ||
+      row.accountId === this.internalAccountId
+    ) {
+      this.#evict(accessKeyId);
+      return undefined;
+    }
+    const cached = this.#cache.get(accessKeyId);
+    if (cached !== undefined) return cached;
+    let plaintext: Uint8Array;
+    try {
+      ({ plaintext } = await this.#internal.decrypt({
+        ciphertextBlob: row.sealedSecret,
+        keyId: this.#sealingKey,
+        encryptionContext: sealingContext(accessKeyId),
+      }));
+    } catch (error) {
+      if (!(error instanceof InvalidCiphertextException)) throw error;
+      console.error(
+        `okms: the sealed secret of access key ${accessKeyId} does not open: refusing the key`,
+      );
+      return undefined;
+    }
+    const raced = this.#cache.get(accessKeyId);
+    if (raced !== undefined) {
+      plaintext.fill(0);
+      return raced;
+    }
+    const secret = { accessKeyId, accountId: row.accountId, secret: plaintext };
+    this.#cache.set(accessKeyId, secret);
+    return secret;
+  }
+
+  /** Forgets every cached secret and closes the table. */
+  close(): void {
+    for (const id of [...this.#cache.keys()]) this.#evict(id);
+    this.store.close();
+  }
+
+  /** As {@linkcode close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #evict(accessKeyId: string): void {
+    this.#cache.get(accessKeyId)?.secret.fill(0);
+    this.#cache.delete(accessKeyId);
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The okms server: `deno task serve [flags]`. Stops gracefully on SIGINT or
+ * SIGTERM: in-flight requests finish, then okms closes its PKCS#11 session.
+ * @module
+ */
+import { ConfigError, SERVER_USAGE, serverConfig } from "./config.ts";
+import { startServer } from "./serve.ts";
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = serverConfig(Deno.args);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`okms: ${error.message}\n\n${SERVER_USAGE}`);
+    return 2;
+  }
+  if (config === "help") {
+    console.log(SERVER_USAGE);
+    return 0;
+  }
+  const server = await startServer(config);
+  const stop = Promise.withResolvers<void>();
+  let stopping = false;
+  const onSignal = () => {
+    if (stopping) Deno.exit(130); // a second signal: stop now
+    stopping = true;
+    stop.resolve();
+  };
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  await stop.promise;
+  console.error("okms: finishing in-flight requests, then closing");
+  await server.shutdown();
+  for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  console.error("okms: stopped");
+  return 0;
+}
+
+if (import.meta.main) Deno.exit(await main());

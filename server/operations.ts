@@ -1,0 +1,257 @@
+/**
+ * The operations the server offers, by AWS name: each decodes its JSON
+ * input into the library's camelCase input and runs it in the caller's
+ * account. Adding an operation is adding one entry to {@linkcode OPERATIONS}.
+ * @module
+ */
+import type { OkmsAccount } from "../mod.ts";
+import { UnknownOperationException } from "./errors.ts";
+import {
+  blob,
+  type Decoder,
+  integer,
+  list,
+  oneOf,
+  optional,
+  required,
+  string,
+  stringMap,
+  structure,
+} from "./wire.ts";
+
+/**
+ * One operation. `run`'s result is sent through {@linkcode toWire}; when it
+ * is `Disposable` it is disposed once encoded (so plaintext is wiped).
+ */
+export interface Operation {
+  /** Decodes the JSON request object into the library's input. */
+  readonly decode: Decoder<object>;
+  /** Runs the decoded input in the caller's account. */
+  readonly run: (account: OkmsAccount, input: object) => Promise<unknown>;
+}
+
+/**
+ * Pairs a typed input decoder with the function that runs it.
+ *
+ * @example
+ * ```ts
+ * const describeKey = operation(
+ *   structure({ KeyId: required(string) }),
+ *   async (account, input) => ({ keyMetadata: await account.describeKey(input) }),
+ * );
+ * ```
+ */
+export function operation<I extends object>(
+  decode: Decoder<I>,
+  run: (account: OkmsAccount, input: I) => Promise<unknown>,
+): Operation {
+  return { decode, run: run as Operation["run"] };
+}
+
+/** `output`, whose `plaintext` is zeroed when it is disposed. */
+function wipingPlaintext<T extends { plaintext: Uint8Array }>(
+  output: T,
+): T & Disposable {
+  return Object.assign(output, {
+    [Symbol.dispose]: () => output.plaintext.fill(0),
+  });
+}
+
+const ALGORITHM = optional(oneOf("SYMMETRIC_DEFAULT"));
+const CONTEXT = optional(stringMap);
+
+const KEY_ID = structure({ KeyId: required(string) });
+const TAGS = list(structure({
+  TagKey: required(string),
+  TagValue: required(string),
+}));
+const ALIAS = structure({
+  AliasName: required(string),
+  TargetKeyId: required(string),
+});
+const PAGE_OF_KEY = structure({
+  KeyId: required(string),
+  Limit: optional(integer),
+  Marker: optional(string),
+});
+
+const DATA_KEY_INPUT = structure({
+  KeyId: required(string),
+  KeySpec: optional(oneOf("AES_128", "AES_256")),
+  NumberOfBytes: optional(integer),
+  EncryptionContext: CONTEXT,
+});
+
+/** Every operation, by the name after `TrentService.` in `X-Amz-Target`. */
+export const OPERATIONS: Readonly<Record<string, Operation>> = {
+  CreateKey: operation(
+    structure({
+      Description: optional(string),
+      KeyUsage: optional(string),
+      KeySpec: optional(string),
+      CustomerMasterKeySpec: optional(string),
+      Origin: optional(string),
+      Tags: optional(TAGS),
+    }),
+    async (account, { customerMasterKeySpec, keySpec, ...input }) => {
+      const key = await account.createKey({
+        ...input,
+        keySpec: keySpec ?? customerMasterKeySpec,
+      });
+      return { keyMetadata: key.metadata };
+    },
+  ),
+  DescribeKey: operation(
+    KEY_ID,
+    async (account, input) => ({
+      keyMetadata: await account.describeKey(input),
+    }),
+  ),
+  ListKeys: operation(
+    structure({ Limit: optional(integer), Marker: optional(string) }),
+    (account, input) => account.listKeys(input),
+  ),
+  Encrypt: operation(
+    structure({
+      KeyId: required(string),
+      Plaintext: required(blob),
+      EncryptionContext: CONTEXT,
+      EncryptionAlgorithm: ALGORITHM,
+    }),
+    (account, input) => account.encrypt(input),
+  ),
+  Decrypt: operation(
+    structure({
+      CiphertextBlob: required(blob),
+      KeyId: optional(string),
+      EncryptionContext: CONTEXT,
+      EncryptionAlgorithm: ALGORITHM,
+    }),
+    async (account, input) => wipingPlaintext(await account.decrypt(input)),
+  ),
+  GenerateDataKey: operation(DATA_KEY_INPUT, async (account, input) => {
+    const dataKey = await account.generateDataKey(input);
+    return wipingPlaintext({
+      ciphertextBlob: dataKey.ciphertextBlob,
+      plaintext: dataKey.plaintext,
+      keyId: dataKey.keyId,
+    });
+  }),
+  GenerateDataKeyWithoutPlaintext: operation(
+    DATA_KEY_INPUT,
+    (account, input) => account.generateDataKeyWithoutPlaintext(input),
+  ),
+  ReEncrypt: operation(
+    structure({
+      CiphertextBlob: required(blob),
+      SourceEncryptionContext: CONTEXT,
+      SourceKeyId: optional(string),
+      DestinationKeyId: required(string),
+      DestinationEncryptionContext: CONTEXT,
+      SourceEncryptionAlgorithm: ALGORITHM,
+      DestinationEncryptionAlgorithm: ALGORITHM,
+    }),
+    (account, input) => account.reEncrypt(input),
+  ),
+  GenerateRandom: operation(
+    structure({ NumberOfBytes: optional(integer) }),
+    async (account, input) =>
+      wipingPlaintext(
+        await account.generateRandom(input as { numberOfBytes: number }),
+      ),
+  ),
+  UpdateKeyDescription: operation(
+    structure({ KeyId: required(string), Description: required(string) }),
+    (account, input) => account.updateKeyDescription(input),
+  ),
+  EnableKey: operation(KEY_ID, (account, input) => account.enableKey(input)),
+  DisableKey: operation(KEY_ID, (account, input) => account.disableKey(input)),
+  ScheduleKeyDeletion: operation(
+    structure({
+      KeyId: required(string),
+      PendingWindowInDays: optional(integer),
+    }),
+    (account, input) => account.scheduleKeyDeletion(input),
+  ),
+  CancelKeyDeletion: operation(
+    KEY_ID,
+    (account, input) => account.cancelKeyDeletion(input),
+  ),
+  CreateAlias: operation(ALIAS, (account, input) => account.createAlias(input)),
+  UpdateAlias: operation(ALIAS, (account, input) => account.updateAlias(input)),
+  DeleteAlias: operation(
+    structure({ AliasName: required(string) }),
+    (account, input) => account.deleteAlias(input),
+  ),
+  ListAliases: operation(
+    structure({
+      KeyId: optional(string),
+      Limit: optional(integer),
+      Marker: optional(string),
+    }),
+    (account, input) => account.listAliases(input),
+  ),
+  TagResource: operation(
+    structure({ KeyId: required(string), Tags: required(TAGS) }),
+    (account, input) => account.tagResource(input),
+  ),
+  UntagResource: operation(
+    structure({ KeyId: required(string), TagKeys: required(list(string)) }),
+    (account, input) => account.untagResource(input),
+  ),
+  ListResourceTags: operation(
+    PAGE_OF_KEY,
+    (account, input) => account.listResourceTags(input),
+  ),
+  EnableKeyRotation: operation(
+    structure({
+      KeyId: required(string),
+      RotationPeriodInDays: optional(integer),
+    }),
+    (account, input) => account.enableKeyRotation(input),
+  ),
+  DisableKeyRotation: operation(
+    KEY_ID,
+    (account, input) => account.disableKeyRotation(input),
+  ),
+  GetKeyRotationStatus: operation(
+    KEY_ID,
+    (account, input) => account.getKeyRotationStatus(input),
+  ),
+  RotateKeyOnDemand: operation(
+    KEY_ID,
+    (account, input) => account.rotateKeyOnDemand(input),
+  ),
+  ListKeyRotations: operation(
+    PAGE_OF_KEY,
+    (account, input) => account.listKeyRotations(input),
+  ),
+};
+
+const TARGET_PREFIX = "TrentService.";
+
+/**
+ * The operation of `table` an `X-Amz-Target` header names.
+ *
+ * @throws {UnknownOperationException} when it names none.
+ * @example
+ * ```ts
+ * const { name, operation } = operationFor(OPERATIONS, "TrentService.Encrypt");
+ * ```
+ */
+export function operationFor(
+  table: Readonly<Record<string, Operation>>,
+  target: string | null,
+): { name: string; operation: Operation } {
+  const name = target?.startsWith(TARGET_PREFIX)
+    ? target.slice(TARGET_PREFIX.length)
+    : undefined;
+  if (name === undefined || !Object.hasOwn(table, name)) {
+    throw new UnknownOperationException(
+      target === null
+        ? "the X-Amz-Target header is missing"
+        : `${target.slice(0, 100)} is not an operation okms offers`,
+    );
+  }
+  return { name, operation: table[name] };
+}

@@ -1,0 +1,146 @@
+/**
+ * `startServer`: opens okms and its access keys, creates the first access
+ * key on first start, and serves the app until shut down.
+ * @module
+ */
+import { Okms } from "../mod.ts";
+import { AccessKeyStore } from "./access_key_store.ts";
+import { createApp } from "./app.ts";
+import { AuditLog } from "./audit.ts";
+import type { ServerConfig } from "./config.ts";
+import {
+  accessKeyDbPath,
+  Credentials,
+  type NewAccessKey,
+} from "./credentials.ts";
+
+/** A running server. */
+export interface RunningServer extends AsyncDisposable {
+  /** Where it listens, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  readonly okms: Okms;
+  readonly credentials: Credentials;
+  /** The access key made on first start, if this was the first start. */
+  readonly firstAccessKey?: NewAccessKey;
+  /** Stops accepting, finishes in-flight requests, then closes the audit log, the access keys and okms. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+const FIRST_START_DONE = "first_start_done";
+
+/** The shared-credentials file written on first start. */
+export function credentialsFilePath(dataDir: string): string {
+  return `${dataDir}/credentials`;
+}
+
+async function firstStart(
+  okms: Okms,
+  credentials: Credentials,
+): Promise<NewAccessKey | undefined> {
+  if (credentials.store.meta(FIRST_START_DONE) !== undefined) return undefined;
+  const key = await credentials.createAccessKey(okms.accountId);
+  await Deno.writeTextFile(
+    credentialsFilePath(okms.config.dataDir),
+    [
+      `# okms access key of account ${key.accountId}, made on first start.`,
+      "# Keep it somewhere safe, then delete this file.",
+      "[default]",
+      `aws_access_key_id = ${key.accessKeyId}`,
+      `aws_secret_access_key = ${key.secretAccessKey}`,
+      "",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+  credentials.store.initMeta(FIRST_START_DONE, new Date().toISOString());
+  return key;
+}
+
+function banner(
+  url: string,
+  okms: Okms,
+  defaultKeyArn: string,
+  first: NewAccessKey | undefined,
+): string {
+  const { dataDir, region } = okms.config;
+  const lines = [
+    `okms listening on ${url} (region ${region}, data in ${dataDir})`,
+  ];
+  if (first !== undefined) {
+    const file = credentialsFilePath(dataDir);
+    lines.push(
+      `First start: account ${first.accountId}, default key ${defaultKeyArn}`,
+      `Access key ${first.accessKeyId}; its secret is in ${file} (mode 0600): keep it elsewhere and delete the file.`,
+      "Try:",
+      `  echo hello > secret.txt`,
+      `  AWS_SHARED_CREDENTIALS_FILE=${file} aws kms encrypt --endpoint-url ${url} --region ${region} --key-id ${defaultKeyArn} --plaintext fileb://secret.txt`,
+    );
+  }
+  lines.push(
+    "Access keys: deno task admin list-access-keys | create-access-key | create-account | revoke-access-key <id>",
+  );
+  return lines.join("\n");
+}
+
+/**
+ * Starts the server as `config` says and returns it running.
+ *
+ * @example
+ * ```ts
+ * await using server = await startServer({ ...config, port: 0 });
+ * console.log(server.url);
+ * ```
+ */
+export async function startServer(
+  config: ServerConfig,
+  log: (message: string) => void = console.error,
+): Promise<RunningServer> {
+  const closers: (() => unknown)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close();
+  };
+  try {
+    const okms = await Okms.open(config.okms);
+    closers.push(() => okms.close());
+    const store = AccessKeyStore.open(accessKeyDbPath(okms.config.dataDir));
+    closers.push(() => store.close());
+    const credentials = await Credentials.open(okms, store);
+    closers.push(() => credentials.close());
+    const firstAccessKey = await firstStart(okms, credentials);
+    const audit = await AuditLog.open(config.auditLog);
+    closers.push(() => audit.close());
+    const app = createApp({
+      okms,
+      credentials,
+      audit: (record) => audit.write(record),
+      clockSkewSeconds: config.clockSkewSeconds,
+    });
+    const tls = config.tls && {
+      cert: await Deno.readTextFile(config.tls.certFile),
+      key: await Deno.readTextFile(config.tls.keyFile),
+    };
+    const server = Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      ...tls,
+      onListen: () => {},
+    }, app.fetch);
+    closers.push(() => server.shutdown());
+    const { hostname, port } = server.addr;
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    const url = `${tls ? "https" : "http"}://${host}:${port}`;
+    log(banner(url, okms, (await okms.defaultKey()).arn, firstAccessKey));
+    let stopping: Promise<void> | undefined;
+    const shutdown = () => stopping ??= closeAll();
+    return {
+      url,
+      okms,
+      credentials,
+      firstAccessKey,
+      shutdown,
+      [Symbol.asyncDispose]: shutdown,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * The server and admin programs as processes: first start, credentials
+ * file, the admin CLI beside a running server, TLS, SIGTERM/SIGINT; and
+ * graceful shutdown finishing an in-flight request.
+ */
+import assert from "node:assert/strict";
+import { KMSClient, ListKeysCommand } from "@aws-sdk/client-kms";
+import { AccessKeyStore } from "../server/access_key_store.ts";
+import { createApp } from "../server/app.ts";
+import { accessKeyDbPath, Credentials } from "../server/credentials.ts";
+import { operation, OPERATIONS } from "../server/operations.ts";
+import { structure } from "../server/wire.ts";
+import { openTestOkms } from "./helpers.ts";
+import { signKmsRequest, toRequest } from "./server_sigv4_signer.ts";
+
+const PERMISSIONS = [
+  "--allow-ffi",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+];
+
+interface Server {
+  child: Deno.ChildProcess;
+  url: string;
+  banner: string;
+  /** Sends `signal`; resolves with the exit code and the rest of stderr. */
+  stop(signal: Deno.Signal): Promise<{ code: number; stderr: string }>;
+}
+
+async function startMain(args: string[]): Promise<Server> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, "--allow-net", "server/main.ts", ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).values();
+  let banner = "";
+  while (!banner.includes("Access keys:")) {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`the server did not start:\n${banner}`);
+    banner += value;
+  }
+  const url = /okms listening on (\S+)/.exec(banner)![1];
+  return {
+    child,
+    url,
+    banner,
+    async stop(signal) {
+      child.kill(signal);
+      let stderr = "";
+      for await (const chunk of { [Symbol.asyncIterator]: () => lines }) {
+        stderr += chunk;
+      }
+      return { code: (await child.status).code, stderr };
+    },
+  };
+}
+
+async function admin(
+  args: string[],
+): Promise<{ code: number; json?: unknown; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, "server/admin.ts", ...args],
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  return {
+    code: out.code,
+    json: out.code === 0 ? JSON.parse(stdout) : undefined,
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+function iniValue(text: string, name: string): string {
+  return new RegExp(`^${name} = (\\S+)$`, "m").exec(text)![1];
+}
+
+Deno.test("server and admin processes", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "okms-server-main-" });
+  const dataDir = `${dir}/data`;
+  const common = ["--data-dir", dataDir];
+  try {
+    await t.step("--help and bad flags", async () => {
+      const help = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          ...PERMISSIONS,
+          "--allow-net",
+          "server/main.ts",
+          "--help",
+        ],
+      }).output();
+      assert.equal(help.code, 0);
+      assert.match(new TextDecoder().decode(help.stdout), /OKMS_TLS_CERT/);
+      const bad = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          ...PERMISSIONS,
+          "--allow-net",
+          "server/main.ts",
+          "--prot",
+          "1",
+        ],
+      }).output();
+      assert.equal(bad.code, 2);
+      assert.equal((await admin(["frobnicate", ...common])).code, 2);
+    });
+
+    let first = { accessKeyId: "", secretAccessKey: "" };
+    let accountA = "";
+    await t.step(
+      "first start: account, access key, credentials file; SIGTERM",
+      async () => {
+        const server = await startMain([
+          ...common,
+          "--port",
+          "0",
+          "--audit-log",
+          `${dir}/audit.log`,
+        ]);
+        assert.match(server.banner, /First start: account (\d{12})/);
+        accountA = /First start: account (\d{12})/.exec(server.banner)![1];
+        const file = `${dataDir}/credentials`;
+        assert.match(
+          server.banner,
+          new RegExp(
+            `AWS_SHARED_CREDENTIALS_FILE=${file} aws kms encrypt --endpoint-url ${server.url} --region eu-west-2 --key-id arn:aws:kms:eu-west-2:${accountA}:key/`,
+          ),
+        );
+        assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+        const ini = await Deno.readTextFile(file);
+        first = {
+          accessKeyId: iniValue(ini, "aws_access_key_id"),
+          secretAccessKey: iniValue(ini, "aws_secret_access_key"),
+        };
+        assert.ok(!server.banner.includes(first.secretAccessKey));
+        const kms = new KMSClient({
+          endpoint: server.url,
+          region: "eu-west-2",
+          credentials: first,
+          maxAttempts: 1,
+        });
+        const keys = await kms.send(new ListKeysCommand({}));
+        assert.equal(keys.Keys!.length, 1);
+
+        // Listing and revoking work beside the running server; creating needs it stopped.
+        const extra = await admin(["list-access-keys", ...common]);
+        assert.equal(extra.code, 0);
+        assert.deepEqual(
+          (extra.json as { accessKeyId: string; status: string }[]).map((
+            k,
+          ) => [k.accessKeyId, k.status]),
+          [[first.accessKeyId, "Active"]],
+        );
+        const busy = await admin(["create-access-key", ...common]);
+        assert.equal(busy.code, 1);
+        assert.match(busy.stderr, /in use by another process/);
+
+        const stopped = await server.stop("SIGTERM");
+        assert.equal(stopped.code, 0);
+        assert.match(stopped.stderr, /stopped/);
+      },
+    );
+
+    let b = { accountId: "", accessKeyId: "", secretAccessKey: "" };
+    await t.step(
+      "admin: create-account, create-access-key, revoke",
+      async () => {
+        const created = await admin(["create-account", ...common]);
+        assert.equal(created.code, 0, created.stderr);
+        b = created.json as typeof b;
+        assert.match(b.accountId, /^\d{12}$/);
+        assert.notEqual(b.accountId, accountA);
+        const second = await admin([
+          "create-access-key",
+          "--account",
+          accountA,
+          ...common,
+        ]);
+        assert.equal(
+          (second.json as { accountId: string }).accountId,
+          accountA,
+        );
+        const revoked = await admin([
+          "revoke-access-key",
+          (second.json as { accessKeyId: string }).accessKeyId,
+          ...common,
+        ]);
+        assert.equal((revoked.json as { status: string }).status, "Revoked");
+        const accounts = await admin(["list-accounts", ...common]);
+        assert.deepEqual(
+          accounts.json,
+          [accountA, b.accountId],
+          "the internal account is hidden",
+        );
+        assert.equal(
+          (await admin(["revoke-access-key", "AKIANONE", ...common])).code,
+          1,
+        );
+        assert.equal(
+          (await admin([
+            "create-access-key",
+            "--account",
+            "999999999999",
+            ...common,
+          ])).code,
+          1,
+        );
+      },
+    );
+
+    await t.step(
+      "second start with TLS: no new key; live revocation; SIGINT",
+      async () => {
+        const cert = `${dir}/cert.pem`;
+        const key = `${dir}/key.pem`;
+        const openssl = await new Deno.Command("openssl", {
+          args: [
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-keyout",
+            key,
+            "-out",
+            cert,
+          ],
+          stderr: "null",
+        }).output();
+        assert.equal(openssl.code, 0);
+        const server = await startMain([
+          ...common,
+          "--port",
+          "0",
+          "--tls-cert",
+          cert,
+          "--tls-key",
+          key,
+        ]);
+        try {
+          assert.ok(server.url.startsWith("https://127.0.0.1:"));
+          assert.ok(!server.banner.includes("First start"));
+          const client = Deno.createHttpClient({
+            caCerts: [await Deno.readTextFile(cert)],
+          });
+          try {
+            const call = async (
+              creds: { accessKeyId: string; secretAccessKey: string },
+            ) => {
+              const parts = await signKmsRequest({
+                ...creds,
+                url: `${server.url}/`,
+                operation: "ListKeys",
+              });
+              const response = await fetch(toRequest(parts), { client });
+              return { status: response.status, body: await response.json() };
+            };
+            const asB = await call(b);
+            assert.equal(asB.status, 200);
+            assert.equal(asB.body.Keys.length, 1);
+            assert.ok(asB.body.Keys[0].KeyArn.includes(`:${b.accountId}:`));
+            assert.equal((await call(first)).status, 200);
+            assert.equal(
+              (await admin(["revoke-access-key", first.accessKeyId, ...common]))
+                .code,
+              0,
+            );
+            const denied = await call(first);
+            assert.equal(denied.status, 400);
+            assert.equal(denied.body.__type, "UnrecognizedClientException");
+          } finally {
+            client.close();
+          }
+        } finally {
+          const stopped = await server.stop("SIGINT");
+          assert.equal(stopped.code, 0);
+        }
+      },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("graceful shutdown finishes an in-flight request", async () => {
+  await using fixture = await openTestOkms();
+  const { okms, dataDir } = fixture;
+  using credentials = await Credentials.open(
+    okms,
+    AccessKeyStore.open(accessKeyDbPath(dataDir)),
+  );
+  const key = await credentials.createAccessKey(okms.accountId);
+  const started = Promise.withResolvers<void>();
+  const release = Promise.withResolvers<void>();
+  const app = createApp({
+    okms,
+    credentials,
+    operations: {
+      ...OPERATIONS,
+      Slow: operation(structure({}), async (account) => {
+        started.resolve();
+        await release.promise;
+        return account.listKeys();
+      }),
+    },
+  });
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+  }, app.fetch);
+  const url = `http://127.0.0.1:${server.addr.port}/`;
+  const inFlight = fetch(
+    toRequest(await signKmsRequest({ ...key, url, operation: "Slow" })),
+  );
+  await started.promise;
+  let closed = false;
+  const shutdown = server.shutdown().then(() => closed = true);
+  release.resolve();
+  const response = await inFlight;
+  assert.equal(response.status, 200);
+  assert.equal((await response.json()).Keys.length, 1);
+  await shutdown;
+  assert.ok(closed);
+  await assert.rejects(fetch(url, { method: "POST" }));
+});
