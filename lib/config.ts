@@ -42,6 +42,12 @@ export interface OkmsOptions {
   maintenanceIntervalMs?: number;
   /** The clock, epoch milliseconds (tests inject one). */
   now?: () => number;
+  /**
+   * Open beside the process that owns the data directory instead of taking
+   * it (default false). For administration: creating accounts and keys and
+   * reading are safe; the owner does not see changes to keys it has cached.
+   */
+  beside?: boolean;
 }
 
 /** Settings with every default applied. */
@@ -57,6 +63,7 @@ export interface OkmsConfig {
   external?: { tokenLabel: string; pin?: string; pinFile?: string };
   viaFunctionList: boolean;
   now: () => number;
+  beside: boolean;
 }
 
 function env(name: string): string | undefined {
@@ -129,5 +136,6 @@ export function resolveConfig(options: OkmsOptions = {}): OkmsConfig {
         : { tokenLabel, pin, pinFile },
     viaFunctionList: p11.viaFunctionList ?? false,
     now: options.now ?? Date.now,
+    beside: options.beside ?? false,
   };
 }

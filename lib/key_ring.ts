@@ -18,6 +18,8 @@ import {
  * okms rotates to a new version well before: at 2^30 by default.
  */
 export const NIST_RANDOM_IV_BOUND = 2 ** 32;
+/** How old a journal entry must be before recovery may act on it. */
+export const JOURNAL_GRACE_MS = 60_000;
 /** Encryptions reserved in the store at a time, per version. */
 export const RESERVATION_BLOCK = 2 ** 16;
 
@@ -78,7 +80,7 @@ function liveVersion(record: KeyVersionRecord): LiveVersion {
  * in the HSM, then the key and version are written and the journal entry
  * cleared in one transaction. A crash anywhere leaves either a whole key or a
  * journal entry, and {@linkcode recover} destroys journaled material at the
- * next start: no half key is ever listed or used.
+ * next start or maintenance run: no half key is ever listed or used.
  */
 export class KeyRing {
   readonly #store: MetadataStore;
@@ -106,9 +108,15 @@ export class KeyRing {
     return this.#store;
   }
 
-  /** Finishes work a crash interrupted: destroys journaled material. */
+  /**
+   * Finishes work a crash interrupted: destroys material journaled more than
+   * {@linkcode JOURNAL_GRACE_MS} ago. Younger entries may belong to a
+   * creation under way in this or an administering process.
+   */
   async recover(): Promise<number> {
-    const journaled = await this.#store.journaledMaterial();
+    const journaled = await this.#store.journaledMaterial(
+      this.#now() - JOURNAL_GRACE_MS,
+    );
     for (const materialId of journaled) {
       this.#material.destroy(materialId);
       await this.#store.clearMaterial(materialId);

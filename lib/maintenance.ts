@@ -9,12 +9,15 @@ import type { KeyRing } from "./key_ring.ts";
 export interface MaintenanceReport {
   deleted: string[];
   rotated: string[];
+  /** Pieces of HSM material left by interrupted work, now destroyed. */
+  recovered: number;
 }
 
 const DAY_MS = 86_400_000;
 
 /**
- * Deletes every key whose deletion date has come (metadata, aliases and the
+ * Destroys HSM material that interrupted work left behind, deletes every
+ * key whose deletion date has come (metadata, aliases and the
  * HSM material of all its versions) and rotates every enabled key whose
  * automatic rotation is due (once, however late; the next date counts from
  * now).
@@ -28,7 +31,11 @@ export async function runMaintenance(
   ring: KeyRing,
   now: number,
 ): Promise<MaintenanceReport> {
-  const report: MaintenanceReport = { deleted: [], rotated: [] };
+  const report: MaintenanceReport = {
+    deleted: [],
+    rotated: [],
+    recovered: await ring.recover(),
+  };
   for (const keyId of await ring.store.dueKeys(now)) {
     const key = await ring.get(keyId);
     if (key === undefined) continue;

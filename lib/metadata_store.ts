@@ -159,8 +159,8 @@ export interface MetadataStore {
 
   /** Journals material about to be made or destroyed. */
   journalMaterial(materialId: Uint8Array, at: number): Promise<void>;
-  /** Journaled material ids (work a crash interrupted). */
-  journaledMaterial(): Promise<Uint8Array[]>;
+  /** Material ids journaled before `before` (work a crash interrupted). */
+  journaledMaterial(before: number): Promise<Uint8Array[]>;
   /** Clears a journal entry. */
   clearMaterial(materialId: Uint8Array): Promise<void>;
 

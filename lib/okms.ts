@@ -17,6 +17,7 @@ import { Hsm, type HsmOptions } from "./hsm.ts";
 import { KeyRing } from "./key_ring.ts";
 import { type MaintenanceReport, runMaintenance } from "./maintenance.ts";
 import { type KmsContext, OkmsAccount } from "./okms_account.ts";
+import { OwnerLock } from "./owner_lock.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { TokenKeyMaterial } from "./token_key_material.ts";
 
@@ -67,6 +68,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
   readonly config: Readonly<OkmsConfig>;
   readonly #kms: KmsContext;
   readonly #store: SqliteStore;
+  readonly #lock: OwnerLock | undefined;
   #closed = false;
   #timer: ReturnType<typeof setInterval> | undefined;
   #maintenance: Promise<MaintenanceReport> | undefined;
@@ -76,24 +78,29 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
     kms: KmsContext,
     store: SqliteStore,
     defaultAccount: string,
+    lock: OwnerLock | undefined,
   ) {
     super(kms, defaultAccount);
     this.config = config;
     this.#kms = kms;
     this.#store = store;
+    this.#lock = lock;
   }
 
   /**
-   * Opens okms: the token (creating the embedded one on first use), the
-   * database, and the default account with its default key. Finishes any key
-   * creation a crash interrupted.
+   * Opens okms: takes the data directory (unless `beside`), then the token
+   * (creating the embedded one on first use), the database, and the default
+   * account with its default key, and runs maintenance (which finishes any
+   * work a crash interrupted).
    */
   static async open(options: OkmsOptions = {}): Promise<Okms> {
     const config = resolveConfig(options);
     await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-    const hsm = Hsm.open(await hsmOptions(config));
+    const lock = config.beside ? undefined : OwnerLock.take(config.dataDir);
+    let hsm: Hsm | undefined;
     let store: SqliteStore | undefined;
     try {
+      hsm = Hsm.open(await hsmOptions(config));
       store = SqliteStore.open(`${config.dataDir}/okms.db`);
       const ring = new KeyRing(
         store,
@@ -101,7 +108,6 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
         config.now,
         config.maxEncryptionsPerVersion,
       );
-      await ring.recover();
       const kms: KmsContext = {
         hsm,
         ring,
@@ -114,7 +120,8 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
       if (accounts.length === 0) {
         await store.createAccount(defaultAccount, config.now());
       }
-      const okms = new Okms(config, kms, store, defaultAccount);
+      const okms = new Okms(config, kms, store, defaultAccount, lock);
+      if (lock === undefined) return okms;
       for (const account of await store.listAccounts()) {
         await okms.#ensureDefaultKey(account);
       }
@@ -123,7 +130,8 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
       return okms;
     } catch (error) {
       store?.close();
-      hsm.close();
+      hsm?.close();
+      lock?.[Symbol.dispose]();
       throw error;
     }
   }
@@ -178,6 +186,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
       this.#store.close();
     } finally {
       this.#kms.hsm.close();
+      this.#lock?.[Symbol.dispose]();
     }
   }
 

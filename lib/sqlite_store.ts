@@ -93,8 +93,9 @@ interface VersionRow {
 
 /**
  * {@linkcode MetadataStore} in one SQLite file: WAL with synchronous commits
- * (a committed change survives a crash or power loss), and an exclusive lock
- * so that a second okms process cannot open the same data directory.
+ * (a committed change survives a crash or power loss). Other processes may
+ * read and write it too (administration beside a running server); each
+ * transaction is atomic, and writers wait up to 5 s for each other.
  *
  * @example
  * ```ts
@@ -114,18 +115,13 @@ export class SqliteStore implements MetadataStore {
   static open(path: string): SqliteStore {
     const db = new DatabaseSync(path);
     try {
-      db.exec("PRAGMA locking_mode = EXCLUSIVE");
+      db.exec("PRAGMA busy_timeout = 5000");
       db.exec("PRAGMA journal_mode = WAL");
       db.exec("PRAGMA synchronous = FULL");
       db.exec("PRAGMA foreign_keys = ON");
       migrate(db);
     } catch (error) {
       db.close();
-      if (/locked|busy/i.test((error as Error).message)) {
-        throw new Error(
-          `the okms database ${path} is in use by another process`,
-        );
-      }
       throw error;
     }
     return new SqliteStore(db);
@@ -359,10 +355,10 @@ export class SqliteStore implements MetadataStore {
     return this.#async(() => this.#journal(materialId, at));
   }
 
-  journaledMaterial(): Promise<Uint8Array[]> {
+  journaledMaterial(before: number): Promise<Uint8Array[]> {
     return this.#async(() =>
-      this.#db.prepare("SELECT material_id FROM material_journal").all()
-        .map((row) => row.material_id as Uint8Array)
+      this.#db.prepare("SELECT material_id FROM material_journal WHERE since < ?")
+        .all(before).map((row) => row.material_id as Uint8Array)
     );
   }
 

@@ -1,8 +1,8 @@
 /**
  * The admin CLI: `deno task admin <command>`. Prints JSON on stdout for
- * scripts. Listing and revoking access keys work while the server runs;
- * creating accounts and access keys needs the HSM and the key database,
- * which a running server holds, so stop it first.
+ * scripts. Every command works while the server runs: it opens okms beside
+ * the server (creating accounts, keys and access keys is safe there), and
+ * the server sees new access keys and revocations on its next request.
  * @module
  */
 import { Okms } from "../mod.ts";
@@ -22,7 +22,7 @@ deno task admin <command> [--data-dir <dir>] [--region <name>] [--pkcs11-* ...]
   revoke-access-key <access-key-id>  revokes at once, also on a running server
   list-accounts                      account ids, the default first
 
-create-* and list-accounts need the server stopped (it holds the database).
+Every command works beside a running server, which sees its effects at once.
 `;
 
 const ADMIN_FLAGS = {
@@ -42,7 +42,7 @@ async function withCredentials<T>(
   values: Values,
   use: (okms: Okms, credentials: Credentials) => Promise<T>,
 ): Promise<T> {
-  await using okms = await Okms.open(okmsOptions(values));
+  await using okms = await Okms.open({ ...okmsOptions(values), beside: true });
   using credentials = await Credentials.open(
     okms,
     AccessKeyStore.open(accessKeyDbPath(okms.config.dataDir)),

@@ -70,7 +70,11 @@ Deno.test("a key is destroyed when its waiting period is over, and not before", 
 
   time.tick(7);
   time.now -= 1;
-  assert.deepEqual(await t.okms.runMaintenance(), { deleted: [], rotated: [] });
+  assert.deepEqual(await t.okms.runMaintenance(), {
+    deleted: [],
+    rotated: [],
+    recovered: 0,
+  });
   assert.equal(
     (await t.okms.describeKey({ keyId: key.keyId })).keyState,
     "PendingDeletion",
@@ -80,6 +84,7 @@ Deno.test("a key is destroyed when its waiting period is over, and not before", 
   assert.deepEqual(await t.okms.runMaintenance(), {
     deleted: [key.keyId],
     rotated: [],
+    recovered: 0,
   });
   await rejectsNamed(
     t.okms.describeKey({ keyId: key.keyId }),

@@ -85,8 +85,14 @@ Deno.test("a crash between HSM material and metadata leaves no half key", async 
       "the crash left material behind",
     );
 
-    await using okms = await Okms.open({ dataDir });
+    // Within the grace period the material may be another process's work
+    // under way: it is kept, but never listed or used.
+    let now = Date.now();
+    await using okms = await Okms.open({ dataDir, now: () => now });
     assert.deepEqual((await okms.listKeys()).keys.map((k) => k.keyId), before);
+    assert.equal((await cmkObjects(dataDir)).length, 2);
+    now += 61_000;
+    assert.equal((await okms.runMaintenance()).recovered, 1);
     assert.deepEqual(
       await cmkObjects(dataDir),
       materialBefore,
@@ -100,6 +106,31 @@ Deno.test("a crash between HSM material and metadata leaves no half key", async 
     assert.equal(
       (await okms.decrypt({ ciphertextBlob })).keyId.endsWith(keyId),
       true,
+    );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("another process can administer beside the owner", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "okms-beside-" });
+  try {
+    await using okms = await Okms.open({ dataDir });
+    const created = JSON.parse(
+      await runChild("create_account_beside.ts", dataDir),
+    );
+    const account = await okms.account(created.accountId);
+    const defaultKey = await account.defaultKey();
+    assert.equal(defaultKey.keyId, created.defaultKeyId);
+    const { ciphertextBlob } = await account.encrypt({
+      keyId: defaultKey.keyId,
+      plaintext: utf8("made beside"),
+    });
+    assert.equal(
+      new TextDecoder().decode(
+        (await account.decrypt({ ciphertextBlob })).plaintext,
+      ),
+      "made beside",
     );
   } finally {
     await Deno.remove(dataDir, { recursive: true });

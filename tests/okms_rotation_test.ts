@@ -111,11 +111,16 @@ Deno.test("automatic rotation: status, period bounds, and rotation when due", as
   const old = await t.okms.encrypt({ keyId, plaintext: utf8("old") });
 
   now = start + 89 * DAY;
-  assert.deepEqual(await t.okms.runMaintenance(), { deleted: [], rotated: [] });
+  assert.deepEqual(await t.okms.runMaintenance(), {
+    deleted: [],
+    rotated: [],
+    recovered: 0,
+  });
   now = start + 90 * DAY;
   assert.deepEqual(await t.okms.runMaintenance(), {
     deleted: [],
     rotated: [keyId],
+    recovered: 0,
   });
   const fresh = await t.okms.encrypt({ keyId, plaintext: utf8("new") });
   assert.equal(parseBlob(fresh.ciphertextBlob).keyVersion, 2);
