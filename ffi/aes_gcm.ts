@@ -28,7 +28,14 @@ export interface GcmInput {
   /** How many bytes of `aad` to use; all when absent. */
   aadLength?: number;
   /** What follows in the AAD; nothing when absent. */
-  aadTail?: Uint8Array;
+  aadTail?: Uint8Array | AadSource;
+}
+
+/** Bytes that can write themselves into the AAD, sparing a buffer of their own. */
+export interface AadSource {
+  readonly byteLength: number;
+  /** Writes the bytes into `target` at `offset`. */
+  writeTo(target: Uint8Array, offset: number): void;
 }
 
 /**
@@ -76,7 +83,8 @@ export class AesGcmMechanism {
     if (length > this.#aad.byteLength) this.#reserveAad(length);
     for (let i = 0; i < GCM_IV_BYTES; i++) this.#iv[i] = iv[ivAt + i];
     for (let i = 0; i < aadLength; i++) this.#aad[i] = aad[i];
-    this.#aad.set(aadTail, aadLength);
+    if (aadTail instanceof Uint8Array) this.#aad.set(aadTail, aadLength);
+    else aadTail.writeTo(this.#aad, aadLength);
     writeUlong(this.#params, length, AAD_LENGTH_AT);
   }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { seal } from "./cmk_cipher.ts";
+import type { CanonicalContext } from "./encryption_context.ts";
 import { NotFoundException, ValidationException } from "./errors.ts";
 import type { Hsm } from "./hsm.ts";
 import { keyArn, type KeyReference, parseKeyReference } from "./key_id.ts";
@@ -60,6 +61,14 @@ export class AccountScope {
    * the hot path. `undefined` means "not cached": await `key()` instead.
    */
   keyNow(keyId: unknown, operation: KeyOperation): LiveKey | undefined {
+    // A key id as the cache holds it needs no parsing.
+    const cached = typeof keyId === "string"
+      ? this.cachedOwnKey(keyId)
+      : undefined;
+    if (cached !== undefined) {
+      assertAllowed(operation, cached.record.state, () => this.arn(cached));
+      return cached;
+    }
     const reference = parseKeyReference(keyId);
     if (!this.#inScope(reference)) return undefined;
     const id = reference.kind === "key"
@@ -117,7 +126,7 @@ export class AccountScope {
   seal(
     key: LiveKey,
     plaintext: Uint8Array,
-    context: Uint8Array,
+    context: CanonicalContext,
   ): Uint8Array | Promise<Uint8Array> {
     const version = this.kms.ring.encryptingVersion(key);
     return version instanceof Promise
@@ -134,7 +143,7 @@ export class AccountScope {
     key: LiveKey,
     version: LiveVersion,
     plaintext: Uint8Array,
-    context: Uint8Array,
+    context: CanonicalContext,
   ) {
     const handle = this.kms.ring.handle(key, version);
     return seal(

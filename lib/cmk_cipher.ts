@@ -10,6 +10,7 @@ import {
   newBlob,
   TAG_BYTES,
 } from "./ciphertext_blob.ts";
+import type { CanonicalContext } from "./encryption_context.ts";
 import { InvalidCiphertextException } from "./errors.ts";
 import type { Hsm } from "./hsm.ts";
 
@@ -44,7 +45,7 @@ function isAuthenticationFailure(error: unknown): boolean {
  *
  * @example
  * ```ts
- * const blob = seal(hsm, handle, key.idBytes, 1, plaintext, encodeEncryptionContext(ctx));
+ * const blob = seal(hsm, handle, key.idBytes, 1, plaintext, canonicalContext(ctx));
  * ```
  */
 export function seal(
@@ -53,7 +54,7 @@ export function seal(
   keyIdBytes: Uint8Array,
   keyVersion: number,
   plaintext: Uint8Array,
-  context: Uint8Array,
+  context: CanonicalContext,
 ): Uint8Array {
   const blob = newBlob(keyIdBytes, keyVersion, plaintext.byteLength);
   hsm.encrypt(
@@ -82,7 +83,7 @@ export function open(
   hsm: Hsm,
   handle: number,
   blob: Uint8Array,
-  context: Uint8Array,
+  context: CanonicalContext,
 ): Uint8Array {
   const sealed = blob.subarray(HEADER_BYTES);
   let written = 0;

@@ -2,6 +2,7 @@
  * Encryption contexts: validation and their canonical, injective encoding.
  * @module
  */
+import type { AadSource } from "../ffi/mod.ts";
 import { ValidationException } from "./errors.ts";
 
 /** Non-secret string pairs bound to a ciphertext as authenticated data. */
@@ -11,7 +12,6 @@ export type EncryptionContext = Readonly<Record<string, string>>;
 export const MAX_ENCRYPTION_CONTEXT_BYTES = 8192;
 
 const utf8 = new TextEncoder();
-const EMPTY = new Uint8Array(0);
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -41,45 +41,108 @@ function writeLength(out: Uint8Array, at: number, length: number): number {
 }
 
 /**
- * The encoding when every key and value is ASCII (nearly always): one
- * allocation, and keys sort as strings because ASCII code units are bytes.
- * Typed arrays cost far more to allocate than the bytes cost to write, and
- * this runs on every encrypt and decrypt.
+ * A validated context in canonical form, written straight where it is
+ * needed (after the blob header in the GCM AAD) rather than into a buffer
+ * of its own: typed arrays cost far more to allocate than their bytes cost
+ * to write, and this runs on every encrypt and decrypt.
  */
-function encodeAscii(keys: string[], context: EncryptionContext): Uint8Array {
-  keys.sort();
-  let size = 2;
-  for (const key of keys) size += 4 + key.length + context[key].length;
-  checkSize(size);
-  const out = new Uint8Array(size);
-  let at = writeLength(out, 0, keys.length);
-  for (const key of keys) {
-    for (const text of [key, context[key]]) {
-      at = writeLength(out, at, text.length);
-      for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
-    }
-  }
-  return out;
+export interface CanonicalContext extends AadSource {
+  /** Encoded length in bytes. */
+  readonly byteLength: number;
+  /** Writes the encoding into `target` at `offset`. */
+  writeTo(target: Uint8Array, offset: number): void;
 }
 
-/** The general encoding: UTF-8 bytes, keys sorted by those bytes. */
-function encodeUnicode(keys: string[], context: EncryptionContext): Uint8Array {
-  const pairs = keys.map((
-    key,
-  ) => [utf8.encode(key), utf8.encode(context[key])]);
-  pairs.sort(([a], [b]) => compareBytes(a, b));
-  const size = pairs.reduce((n, [k, v]) => n + 4 + k.length + v.length, 2);
-  checkSize(size);
-  const out = new Uint8Array(size);
-  let at = writeLength(out, 0, pairs.length);
-  for (const pair of pairs) {
-    for (const part of pair) {
-      at = writeLength(out, at, part.length);
-      out.set(part, at);
+const EMPTY_CONTEXT: CanonicalContext = { byteLength: 0, writeTo() {} };
+
+/** Keys and values all ASCII (nearly always): they sort as strings. */
+class AsciiContext implements CanonicalContext {
+  readonly byteLength: number;
+  readonly #texts: string[];
+
+  constructor(keys: string[], values: string[]) {
+    const order = keys.map((_, i) => i).sort((a, b) =>
+      keys[a] < keys[b] ? -1 : 1
+    );
+    this.#texts = order.flatMap((i) => [keys[i], values[i]]);
+    this.byteLength = this.#texts.reduce((n, t) => n + 2 + t.length, 2);
+    checkSize(this.byteLength);
+  }
+
+  writeTo(target: Uint8Array, offset: number): void {
+    let at = writeLength(target, offset, this.#texts.length / 2);
+    for (const text of this.#texts) {
+      at = writeLength(target, at, text.length);
+      for (let i = 0; i < text.length; i++) target[at++] = text.charCodeAt(i);
+    }
+  }
+}
+
+/** Any Unicode: UTF-8 bytes, keys sorted by those bytes. */
+class Utf8Context implements CanonicalContext {
+  readonly #bytes: Uint8Array;
+
+  constructor(keys: string[], values: string[]) {
+    const pairs = keys.map((
+      key,
+      i,
+    ) => [utf8.encode(key), utf8.encode(values[i])]);
+    pairs.sort(([a], [b]) => compareBytes(a, b));
+    const size = pairs.reduce((n, [k, v]) => n + 4 + k.length + v.length, 2);
+    checkSize(size);
+    this.#bytes = new Uint8Array(size);
+    let at = writeLength(this.#bytes, 0, pairs.length);
+    for (const part of pairs.flat()) {
+      at = writeLength(this.#bytes, at, part.length);
+      this.#bytes.set(part, at);
       at += part.length;
     }
   }
-  return out;
+
+  get byteLength(): number {
+    return this.#bytes.byteLength;
+  }
+
+  writeTo(target: Uint8Array, offset: number): void {
+    target.set(this.#bytes, offset);
+  }
+}
+
+/**
+ * Validates a context and puts it in canonical form (see
+ * {@linkcode encodeEncryptionContext} for the encoding).
+ *
+ * @throws {ValidationException} when a key or value is not a string, a key
+ * is empty, or the encoding exceeds {@linkcode MAX_ENCRYPTION_CONTEXT_BYTES}.
+ * @example
+ * ```ts
+ * const context = canonicalContext({ order: "42" });
+ * gcm.set({ iv, aad: header, aadTail: context });
+ * ```
+ */
+export function canonicalContext(
+  context: EncryptionContext | undefined,
+): CanonicalContext {
+  if (context === undefined || context === null) return EMPTY_CONTEXT;
+  if (typeof context !== "object" || Array.isArray(context)) {
+    throw new ValidationException(
+      "EncryptionContext must be a map of strings to strings",
+    );
+  }
+  const keys = Object.keys(context);
+  if (keys.length === 0) return EMPTY_CONTEXT;
+  const values = keys.map((key) => context[key]);
+  let ascii = true;
+  keys.forEach((key, i) => {
+    if (typeof values[i] !== "string") {
+      throw new ValidationException("EncryptionContext values must be strings");
+    }
+    if (key.length === 0) {
+      throw new ValidationException("EncryptionContext keys must not be empty");
+    }
+    ascii &&= isAscii(key) && isAscii(values[i]);
+  });
+  return ascii ? new AsciiContext(keys, values) : new Utf8Context(keys, values);
 }
 
 /**
@@ -98,24 +161,8 @@ function encodeUnicode(keys: string[], context: EncryptionContext): Uint8Array {
 export function encodeEncryptionContext(
   context: EncryptionContext | undefined,
 ): Uint8Array {
-  if (context === undefined || context === null) return EMPTY;
-  if (typeof context !== "object" || Array.isArray(context)) {
-    throw new ValidationException(
-      "EncryptionContext must be a map of strings to strings",
-    );
-  }
-  const keys = Object.keys(context);
-  if (keys.length === 0) return EMPTY;
-  let ascii = true;
-  for (const key of keys) {
-    const value = context[key];
-    if (typeof value !== "string") {
-      throw new ValidationException("EncryptionContext values must be strings");
-    }
-    if (key.length === 0) {
-      throw new ValidationException("EncryptionContext keys must not be empty");
-    }
-    ascii &&= isAscii(key) && isAscii(value);
-  }
-  return ascii ? encodeAscii(keys, context) : encodeUnicode(keys, context);
+  const canonical = canonicalContext(context);
+  const out = new Uint8Array(canonical.byteLength);
+  canonical.writeTo(out, 0);
+  return out;
 }

@@ -357,7 +357,9 @@ export class SqliteStore implements MetadataStore {
 
   journaledMaterial(before: number): Promise<Uint8Array[]> {
     return this.#async(() =>
-      this.#db.prepare("SELECT material_id FROM material_journal WHERE since < ?")
+      this.#db.prepare(
+        "SELECT material_id FROM material_journal WHERE since < ?",
+      )
         .all(before).map((row) => row.material_id as Uint8Array)
     );
   }

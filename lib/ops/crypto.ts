@@ -8,7 +8,7 @@ import { parseBlob } from "../ciphertext_blob.ts";
 import { open } from "../cmk_cipher.ts";
 import { DataKey } from "../data_key.ts";
 import {
-  encodeEncryptionContext,
+  canonicalContext,
   type EncryptionContext,
 } from "../encryption_context.ts";
 import {
@@ -136,7 +136,7 @@ export async function encrypt(
     1,
     MAX_PLAINTEXT_BYTES,
   );
-  const context = encodeEncryptionContext(input.encryptionContext);
+  const context = canonicalContext(input.encryptionContext);
   checkAlgorithm("EncryptionAlgorithm", input.encryptionAlgorithm);
   const key = scope.keyNow(input.keyId, "Encrypt") ??
     await scope.key(input.keyId, "Encrypt");
@@ -160,7 +160,7 @@ async function openBlob(
   keyId: string | undefined,
 ): Promise<{ key: LiveKey; plaintext: Uint8Array }> {
   const blob = requireBytes("CiphertextBlob", blobInput, 1, 6144);
-  const context = encodeEncryptionContext(contextInput);
+  const context = canonicalContext(contextInput);
   const named = keyId === undefined ? undefined : await scope.resolve(keyId);
   const parsed = parseBlob(blob);
   const key = scope.cachedOwnKey(parsed.keyId) ??
@@ -211,7 +211,7 @@ export async function generateDataKey(
   input: GenerateDataKeyInput,
 ): Promise<DataKey> {
   const size = dataKeySize(input);
-  const context = encodeEncryptionContext(input.encryptionContext);
+  const context = canonicalContext(input.encryptionContext);
   const key = await scope.key(input.keyId, "GenerateDataKey");
   const plaintext = scope.kms.hsm.random(size);
   try {
@@ -248,7 +248,7 @@ export async function reEncrypt(
     "DestinationEncryptionAlgorithm",
     input.destinationEncryptionAlgorithm,
   );
-  const destinationContext = encodeEncryptionContext(
+  const destinationContext = canonicalContext(
     input.destinationEncryptionContext,
   );
   const destination = await scope.key(input.destinationKeyId, "ReEncrypt");
