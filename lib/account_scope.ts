@@ -102,7 +102,9 @@ export class AccountScope {
     const key = id === undefined ? undefined : await this.ownKey(id);
     if (key === undefined) {
       throw new NotFoundException(
-        `${String(keyId)} is not a key of this account`,
+        reference.kind === "alias"
+          ? `${String(keyId)}: no such alias in this account`
+          : `${String(keyId)} is not a key of this account`,
       );
     }
     return key;

@@ -84,7 +84,7 @@ export function open(
   handle: number,
   blob: Uint8Array,
   context: CanonicalContext,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const sealed = blob.subarray(HEADER_BYTES);
   let written = 0;
   try {

@@ -44,6 +44,24 @@ async function hsmOptions(config: OkmsConfig): Promise<HsmOptions> {
   };
 }
 
+/**
+ * Creates the data directory (mode 0700) if it is missing, but not its
+ * parents: a mistyped path must not quietly become a new, empty KMS.
+ */
+async function makeDataDir(dataDir: string): Promise<void> {
+  try {
+    await Deno.mkdir(dataDir, { mode: 0o700 });
+  } catch (error) {
+    if (error instanceof Deno.errors.AlreadyExists) return;
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error(
+        `cannot create the okms data directory ${dataDir}: its parent directory does not exist`,
+      );
+    }
+    throw error;
+  }
+}
+
 function randomAccountId(): string {
   const digits = crypto.getRandomValues(new Uint8Array(12));
   return Array.from(digits, (d) => String(d % 10)).join("").replace(/^0/, "1");
@@ -95,7 +113,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
    */
   static async open(options: OkmsOptions = {}): Promise<Okms> {
     const config = resolveConfig(options);
-    await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    await makeDataDir(config.dataDir);
     const lock = config.beside ? undefined : OwnerLock.take(config.dataDir);
     let hsm: Hsm | undefined;
     let store: SqliteStore | undefined;

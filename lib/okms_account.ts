@@ -102,6 +102,11 @@ export class OkmsAccount {
     return cryptography.decrypt(this.#scope, input);
   }
 
+  /** Decrypts an encrypted data key into a disposable {@linkcode DataKey}. */
+  decryptDataKey(input: cryptography.DecryptInput): Promise<DataKey> {
+    return cryptography.decryptDataKey(this.#scope, input);
+  }
+
   /** A data key in plaintext (disposable) and encrypted under the CMK. */
   generateDataKey(input: cryptography.GenerateDataKeyInput): Promise<DataKey> {
     return cryptography.generateDataKey(this.#scope, input);

@@ -3,6 +3,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { createPrivateFile } from "./sqlite_file.ts";
 
 /**
  * Holds `<dataDir>/owner.lock` exclusively for as long as it is open, so a
@@ -28,7 +29,9 @@ export class OwnerLock implements Disposable {
    * @throws {Error} when another process holds it.
    */
   static take(dataDir: string): OwnerLock {
-    const db = new DatabaseSync(`${dataDir}/owner.lock`);
+    const path = `${dataDir}/owner.lock`;
+    createPrivateFile(path);
+    const db = new DatabaseSync(path);
     try {
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
       db.exec("BEGIN EXCLUSIVE");

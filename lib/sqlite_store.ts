@@ -2,7 +2,8 @@
  * The embedded metadata store: SQLite through `node:sqlite`.
  * @module
  */
-import { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
+import { openSqliteFile } from "./sqlite_file.ts";
 import { KMSInternalException } from "./errors.ts";
 import {
   type AliasRecord,
@@ -113,12 +114,8 @@ export class SqliteStore implements MetadataStore {
 
   /** Opens (creating if need be) the database at `path`. */
   static open(path: string): SqliteStore {
-    const db = new DatabaseSync(path);
+    const db = openSqliteFile(path);
     try {
-      db.exec("PRAGMA busy_timeout = 5000");
-      db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = FULL");
-      db.exec("PRAGMA foreign_keys = ON");
       migrate(db);
     } catch (error) {
       db.close();

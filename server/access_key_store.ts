@@ -5,7 +5,8 @@
  * at once: revoking a key takes effect on the running server's next request.
  * @module
  */
-import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { openSqliteFile } from "../lib/sqlite_file.ts";
 import { NotFoundException } from "../mod.ts";
 
 /** An access key as listed: never its secret. */
@@ -69,11 +70,8 @@ export class AccessKeyStore implements Disposable {
 
   /** Opens (creating if need be) the database at `path`. */
   static open(path: string): AccessKeyStore {
-    const db = new DatabaseSync(path);
+    const db = openSqliteFile(path);
     try {
-      db.exec("PRAGMA journal_mode = WAL");
-      db.exec("PRAGMA synchronous = FULL");
-      db.exec("PRAGMA busy_timeout = 5000");
       db.exec(`
         CREATE TABLE IF NOT EXISTS meta (
           name TEXT PRIMARY KEY,
@@ -89,7 +87,6 @@ export class AccessKeyStore implements Disposable {
         CREATE INDEX IF NOT EXISTS access_keys_by_account
           ON access_keys (account_id);
       `);
-      Deno.chmodSync(path, 0o600);
       return new AccessKeyStore(db);
     } catch (error) {
       db.close();

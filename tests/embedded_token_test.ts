@@ -11,7 +11,9 @@ Deno.test("the data directory holds the token, a 0600 PIN file and the database"
   const pin = await Deno.stat(`${t.dataDir}/pin`);
   assert.equal(pin.mode! & 0o777, 0o600);
   assert.match(await Deno.readTextFile(`${t.dataDir}/pin`), /^[0-9a-f]{48}$/);
-  assert.equal((await Deno.stat(`${t.dataDir}/okms.db`)).isFile, true);
+  for (const file of ["okms.db", "okms.db-wal", "okms.db-shm", "owner.lock"]) {
+    assert.equal((await Deno.stat(`${t.dataDir}/${file}`)).mode! & 0o777, 0o600, file);
+  }
   assert.equal((await Deno.stat(`${t.dataDir}/tokens`)).isDirectory, true);
   assert.equal((await Deno.stat(t.dataDir)).mode! & 0o777, 0o700);
 });
@@ -102,5 +104,18 @@ Deno.test("okms runs on an external token through C_GetFunctionList", async () =
     assert.equal((await okms.decrypt({ ciphertextBlob })).plaintext.length, 8);
   } finally {
     await Deno.remove(externalDir, { recursive: true });
+  }
+});
+
+Deno.test("a data directory whose parent is missing is refused, not created", async () => {
+  const parent = await Deno.makeTempDir({ prefix: "okms-parent-" });
+  try {
+    await assert.rejects(
+      Okms.open({ dataDir: `${parent}/typo/data` }),
+      /its parent directory does not exist/,
+    );
+    await assert.rejects(Deno.stat(`${parent}/typo`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(parent, { recursive: true });
   }
 });

@@ -374,3 +374,28 @@ Deno.test("the SubtleCrypto face encrypts with OkmsKeys bound to a context", asy
   const existing = await t.okms.key(key.keyId);
   assert.equal(existing.arn, key.arn);
 });
+
+Deno.test("decryptDataKey opens an envelope into a disposable data key", async () => {
+  await using t = await openTestOkms();
+  const { keyId, arn } = await t.okms.createKey();
+  const encryptionContext = { file: "a.bin" };
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  let stored: Uint8Array;
+  let sealed: ArrayBuffer;
+  {
+    using dataKey = await t.okms.generateDataKey({ keyId, keySpec: "AES_256", encryptionContext });
+    stored = dataKey.ciphertextBlob;
+    sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await dataKey.toCryptoKey(), utf8("bulk"));
+  }
+  let bytes: Uint8Array;
+  {
+    using dataKey = await t.okms.decryptDataKey({ ciphertextBlob: stored, encryptionContext });
+    assert.equal(dataKey.keyId, arn);
+    assert.deepEqual(dataKey.ciphertextBlob, stored);
+    bytes = dataKey.plaintext;
+    const opened = await crypto.subtle.decrypt({ name: "AES-GCM", iv }, await dataKey.toCryptoKey(), sealed);
+    assert.equal(new TextDecoder().decode(opened), "bulk");
+  }
+  assert.deepEqual(bytes, new Uint8Array(32), "disposal zeroed the decrypted data key");
+  await rejectsNamed(t.okms.decryptDataKey({ ciphertextBlob: stored }), "InvalidCiphertextException");
+});

@@ -53,7 +53,7 @@ export interface DecryptInput {
 
 /** Decrypt's output. */
 export interface DecryptOutput {
-  plaintext: Uint8Array;
+  plaintext: Uint8Array<ArrayBuffer>;
   /** The ARN of the key that decrypted. */
   keyId: string;
   encryptionAlgorithm: EncryptionAlgorithm;
@@ -158,7 +158,7 @@ async function openBlob(
   blobInput: unknown,
   contextInput: EncryptionContext | undefined,
   keyId: string | undefined,
-): Promise<{ key: LiveKey; plaintext: Uint8Array }> {
+): Promise<{ key: LiveKey; plaintext: Uint8Array<ArrayBuffer> }> {
   const blob = requireBytes("CiphertextBlob", blobInput, 1, 6144);
   const context = canonicalContext(contextInput);
   const named = keyId === undefined ? undefined : await scope.resolve(keyId);
@@ -200,6 +200,16 @@ export async function decrypt(
     input.keyId,
   );
   return { plaintext, keyId: scope.arn(key), encryptionAlgorithm: ALGORITHM };
+}
+
+/**
+ * Decrypts an encrypted data key (from GenerateDataKey*) back into a
+ * disposable {@linkcode DataKey}, ready for `toCryptoKey()`: the other half
+ * of envelope encryption.
+ */
+export async function decryptDataKey(scope: AccountScope, input: DecryptInput): Promise<DataKey> {
+  const { plaintext, keyId } = await decrypt(scope, input);
+  return new DataKey(keyId, input.ciphertextBlob, plaintext);
 }
 
 /**

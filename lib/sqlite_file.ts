@@ -1,0 +1,41 @@
+/**
+ * Opening okms's SQLite files the same way everywhere.
+ * @module
+ */
+import { DatabaseSync } from "node:sqlite";
+
+/** Creates `path` empty with mode 0600, unless it exists. */
+export function createPrivateFile(path: string): void {
+  try {
+    Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+  }
+}
+
+/**
+ * Opens (creating if need be) an SQLite file readable by its owner only,
+ * with durable commits: WAL, `synchronous = FULL` (a committed transaction
+ * survives a crash or power loss), and a 5 s wait for other writers. The
+ * file is made 0600 before SQLite opens it, so its `-wal` and `-shm`
+ * companions get the same mode.
+ *
+ * @example
+ * ```ts
+ * const db = openSqliteFile(".okms/okms.db");
+ * ```
+ */
+export function openSqliteFile(path: string): DatabaseSync {
+  createPrivateFile(path);
+  const db = new DatabaseSync(path);
+  try {
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = FULL");
+    db.exec("PRAGMA foreign_keys = ON");
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
