@@ -32,8 +32,12 @@ export function findPkcs11Module(candidates: readonly string[]): string {
       // not there: try the next one
     }
   }
+  const hint = candidates === SOFTHSM2_MODULE_PATHS
+    ? ". Install SoftHSM2 (Debian: apt-get install softhsm2) or set OKMS_PKCS11_MODULE."
+    : "";
   throw new Pkcs11LoadError(
-    `no PKCS#11 module found; tried ${candidates.join(", ")}. ` +
-      "Install SoftHSM2 (Debian: apt-get install softhsm2) or set OKMS_PKCS11_MODULE.",
+    candidates.length === 1
+      ? `the PKCS#11 module ${candidates[0]} does not exist${hint}`
+      : `no PKCS#11 module found; tried ${candidates.join(", ")}${hint}`,
   );
 }

@@ -136,9 +136,35 @@ export class AccountScope {
       : this.#sealWith(key, version, plaintext, context);
   }
 
-  /** Changes a key's metadata durably. */
-  update(key: LiveKey, changes: Partial<KeyRecord>): Promise<void> {
-    return this.kms.ring.update(key, changes);
+  /**
+   * Changes a key's metadata durably, checking the key state table for
+   * `operation` once more right before the change: two overlapping calls
+   * cannot both pass a check that only one of them would pass after the
+   * other.
+   */
+  update(
+    key: LiveKey,
+    operation: KeyOperation,
+    changes: Partial<KeyRecord>,
+  ): Promise<void> {
+    return this.kms.ring.update(
+      key,
+      changes,
+      () => this.recheck(key, operation),
+    );
+  }
+
+  /**
+   * Checks again that `key` exists and its state allows `operation` (after
+   * an await, another call may have changed or deleted it).
+   */
+  recheck(key: LiveKey, operation: KeyOperation): void {
+    if (key.deleted) {
+      throw new NotFoundException(
+        `${this.arn(key)} is not a key of this account`,
+      );
+    }
+    assertAllowed(operation, key.record.state, () => this.arn(key));
   }
 
   #sealWith(

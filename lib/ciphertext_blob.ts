@@ -9,6 +9,7 @@
  * @module
  */
 import { InvalidCiphertextException } from "./errors.ts";
+import { keyIdFromBytes } from "./key_id.ts";
 
 /** The format version byte of blobs okms writes. */
 export const BLOB_VERSION = 1;
@@ -77,21 +78,6 @@ export function newBlob(
   return blob;
 }
 
-const HEX = Array.from(
-  { length: 256 },
-  (_, i) => i.toString(16).padStart(2, "0"),
-);
-
-/** The key id (UUID text) stored at `KEY_ID_AT`. */
-function readKeyId(blob: Uint8Array): string {
-  let id = "";
-  for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) id += "-";
-    id += HEX[blob[KEY_ID_AT + i]];
-  }
-  return id;
-}
-
 /**
  * Reads a blob's header.
  *
@@ -115,5 +101,5 @@ export function parseBlob(blob: Uint8Array): BlobHeader {
   const keyVersion =
     (blob[KEY_VERSION_AT] << 24 | blob[KEY_VERSION_AT + 1] << 16 |
       blob[KEY_VERSION_AT + 2] << 8 | blob[KEY_VERSION_AT + 3]) >>> 0;
-  return { keyId: readKeyId(blob), keyVersion };
+  return { keyId: keyIdFromBytes(blob, KEY_ID_AT), keyVersion };
 }

@@ -59,8 +59,11 @@ export interface OkmsConfig {
   maintenanceIntervalMs: number;
   /** Candidate module paths, in order. */
   modulePaths: readonly string[];
-  /** External token, or undefined for the embedded one. */
-  external?: { tokenLabel: string; pin?: string; pinFile?: string };
+  /**
+   * External token, or undefined for the embedded one. A PIN given as a
+   * value is never kept here (see {@linkcode literalPin}).
+   */
+  external?: { tokenLabel: string; pinFile?: string };
   viaFunctionList: boolean;
   now: () => number;
   beside: boolean;
@@ -84,6 +87,11 @@ function integer(
     );
   }
   return n;
+}
+
+/** The PIN given as a value (option or `OKMS_PKCS11_PIN`), read when needed. */
+export function literalPin(options: OkmsOptions): string | undefined {
+  return options.pkcs11?.pin ?? env("OKMS_PKCS11_PIN");
 }
 
 /**
@@ -133,7 +141,7 @@ export function resolveConfig(options: OkmsOptions = {}): OkmsConfig {
     external:
       tokenLabel === undefined || (pin === undefined && pinFile === undefined)
         ? undefined
-        : { tokenLabel, pin, pinFile },
+        : { tokenLabel, pinFile: pin === undefined ? pinFile : undefined },
     viaFunctionList: p11.viaFunctionList ?? false,
     now: options.now ?? Date.now,
     beside: options.beside ?? false,

@@ -64,12 +64,12 @@ export async function prepareEmbeddedToken(
   }
   return {
     configPath,
-    pin: new TextEncoder().encode(await readOrCreatePin(`${dir}/pin`)),
+    pin: await readOrCreatePin(`${dir}/pin`),
     soPin: new TextEncoder().encode(randomPin()),
   };
 }
 
-async function readOrCreatePin(path: string): Promise<string> {
+async function readOrCreatePin(path: string): Promise<Uint8Array> {
   try {
     await Deno.writeTextFile(path, randomPin(), {
       createNew: true,
@@ -78,9 +78,30 @@ async function readOrCreatePin(path: string): Promise<string> {
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }
+  return await readPinFile(path);
+}
+
+/**
+ * The PIN in a file, as bytes, refusing a file that others can read.
+ *
+ * @example
+ * ```ts
+ * const pin = await readPinFile("/etc/okms/pin");
+ * ```
+ */
+export async function readPinFile(path: string): Promise<Uint8Array> {
   const { mode } = await Deno.stat(path);
   if (mode !== null && (mode & 0o077) !== 0) {
     throw new Error(`${path} is readable by other users; chmod 600 it`);
   }
-  return (await Deno.readTextFile(path)).trim();
+  const bytes = await Deno.readFile(path);
+  let end = bytes.length;
+  while (
+    end > 0 &&
+    (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d ||
+      bytes[end - 1] === 0x20)
+  ) end--;
+  const pin = bytes.slice(0, end);
+  bytes.fill(0);
+  return pin;
 }

@@ -141,6 +141,13 @@ export function canonicalContext(
       throw new ValidationException("EncryptionContext keys must not be empty");
     }
     ascii &&= isAscii(key) && isAscii(values[i]);
+    // A lone surrogate has no UTF-8 form: encoders turn it into U+FFFD, and
+    // "\uD800" would then match "\uFFFD".
+    if (!ascii && !(key.isWellFormed() && values[i].isWellFormed())) {
+      throw new ValidationException(
+        "EncryptionContext keys and values must be well-formed Unicode (no lone surrogates)",
+      );
+    }
   });
   return ascii ? new AsciiContext(keys, values) : new Utf8Context(keys, values);
 }

@@ -54,6 +54,19 @@ Deno.test("ASCII and non-ASCII contexts share one encoding", () => {
   );
 });
 
+Deno.test("lone surrogates are refused, so no two contexts share an encoding", () => {
+  const lone: Record<string, string>[] = [{ k: "\uD800" }, { "\uDC00": "v" }, {
+    k: "a\uDBFFb",
+  }];
+  for (const bad of lone) {
+    assert.throws(() => encodeEncryptionContext(bad), ValidationException);
+  }
+  assert.equal(
+    encodeEncryptionContext({ k: "\u{1F600}" }).length,
+    2 + 2 + 1 + 2 + 4,
+  );
+});
+
 Deno.test("non-string values, empty keys and non-objects are refused", () => {
   for (
     const bad of [

@@ -4,13 +4,13 @@
  */
 import { ValidationException } from "./errors.ts";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const KEY_ARN = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/;
 const ALIAS_ARN = /^arn:aws:kms:([a-z0-9-]+):(\d{12}):(alias\/.+)$/;
 
-/** Whether `value` is a key id (a lower-case UUID). */
-export function isKeyId(value: string): boolean {
-  return UUID.test(value);
+/** A new random 12-digit account id (no leading zero). */
+export function newAccountId(): string {
+  const digits = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(digits, (d, i) => i === 0 ? 1 + d % 9 : d % 10).join("");
 }
 
 /** The 16 bytes of a key id, as stored in a ciphertext header. */
@@ -18,12 +18,19 @@ export function keyIdToBytes(keyId: string): Uint8Array {
   return Uint8Array.fromHex(keyId.replaceAll("-", ""));
 }
 
-/** The key id written as 16 bytes in a ciphertext header. */
-export function keyIdFromBytes(bytes: Uint8Array): string {
-  const hex = bytes.toHex();
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${
-    hex.slice(16, 20)
-  }-${hex.slice(20)}`;
+const HEX = Array.from(
+  { length: 256 },
+  (_, i) => i.toString(16).padStart(2, "0"),
+);
+
+/** The key id whose 16 bytes start at `offset` (as in a ciphertext header). */
+export function keyIdFromBytes(bytes: Uint8Array, offset = 0): string {
+  let id = "";
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) id += "-";
+    id += HEX[bytes[offset + i]];
+  }
+  return id;
 }
 
 /** A key's ARN. */

@@ -45,6 +45,8 @@ export interface LiveKey {
   refill?: Promise<void>;
   /** Set once the key is deleted: holders of this object must not use it. */
   deleted?: true;
+  /** The tail of the key's queue of rotations and reservations. */
+  lock?: Promise<void>;
 }
 
 /** What a new key starts with. */
@@ -168,17 +170,18 @@ export class KeyRing {
   /**
    * Deletes a key for good: metadata, aliases and, through the journal, the
    * HSM material of every version. Its ciphertexts can never be decrypted
-   * again.
+   * again. Queued after the key's rotations; `precondition` runs first.
    */
-  async delete(key: LiveKey): Promise<void> {
-    const materials = await this.#store.deleteKey(
-      key.record.keyId,
-      this.#now(),
-    );
-    key.deleted = true;
-    this.#cache.delete(key.record.keyId);
-    this.forgetAliases();
-    for (const materialId of materials) await this.#discard(materialId);
+  delete(key: LiveKey, precondition: () => void = () => {}): Promise<void> {
+    return this.#exclusive(key, async () => {
+      precondition();
+      const keyId = key.record.keyId;
+      const materials = await this.#store.deleteKey(keyId, this.#now());
+      key.deleted = true;
+      this.#cache.delete(keyId);
+      this.forgetAliases();
+      for (const materialId of materials) await this.#discard(materialId);
+    });
   }
 
   /**
@@ -217,8 +220,18 @@ export class KeyRing {
     return created;
   }
 
-  /** Changes a key's metadata durably; on failure the key is left as it was. */
-  async update(key: LiveKey, changes: Partial<KeyRecord>): Promise<void> {
+  /**
+   * Changes a key's metadata durably; on failure the key is left as it was.
+   * `precondition` runs right before the change, with nothing awaited in
+   * between, so a check of the key's state cannot be overtaken by another
+   * change.
+   */
+  async update(
+    key: LiveKey,
+    changes: Partial<KeyRecord>,
+    precondition: () => void = () => {},
+  ): Promise<void> {
+    precondition();
     const previous = key.record;
     key.record = { ...previous, ...changes };
     try {
@@ -230,7 +243,18 @@ export class KeyRing {
   }
 
   /** Makes a new version of `key` that encrypts from now on. */
-  async rotate(
+  rotate(
+    key: LiveKey,
+    origin: KeyVersionRecord["origin"],
+    precondition: () => void = () => {},
+  ): Promise<LiveVersion> {
+    return this.#exclusive(key, () => {
+      precondition();
+      return this.#rotate(key, origin);
+    });
+  }
+
+  async #rotate(
     key: LiveKey,
     origin: KeyVersionRecord["origin"],
   ): Promise<LiveVersion> {
@@ -261,7 +285,8 @@ export class KeyRing {
       version.used++;
       return version;
     }
-    key.refill ??= this.#refill(key).finally(() => key.refill = undefined);
+    key.refill ??= this.#exclusive(key, () => this.#refill(key))
+      .finally(() => key.refill = undefined);
     return key.refill.then(() => this.encryptingVersion(key));
   }
 
@@ -277,23 +302,33 @@ export class KeyRing {
     return version.handle = handle;
   }
 
+  /**
+   * Makes room for more encryptions: a new reservation block, or a new
+   * version once this one is spent. The store adds the block to what it
+   * holds, so processes sharing it never reserve the same range.
+   */
   async #refill(key: LiveKey): Promise<void> {
     const version = key.current;
-    const reserved = version.record.encryptionsReserved;
-    if (reserved >= this.#maxEncryptionsPerVersion) {
-      await this.rotate(key, "AUTOMATIC");
-      return;
-    }
-    const next = Math.min(
-      reserved + RESERVATION_BLOCK,
-      this.#maxEncryptionsPerVersion,
-    );
-    await this.#store.reserveEncryptions(
+    if (version.used < version.record.encryptionsReserved) return; // done meanwhile
+    const range = await this.#store.reserveEncryptions(
       key.record.keyId,
       version.record.version,
-      next,
+      RESERVATION_BLOCK,
+      this.#maxEncryptionsPerVersion,
     );
-    version.record.encryptionsReserved = next;
+    if (range === undefined) {
+      await this.#rotate(key, "AUTOMATIC");
+      return;
+    }
+    version.used = range.from;
+    version.record.encryptionsReserved = range.to;
+  }
+
+  /** Runs `work` after every earlier rotation or reservation of the key. */
+  #exclusive<T>(key: LiveKey, work: () => Promise<T>): Promise<T> {
+    const run = (key.lock ?? Promise.resolve()).then(work);
+    key.lock = run.then(() => {}, () => {});
+    return run;
   }
 
   async #newMaterial(

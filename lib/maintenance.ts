@@ -3,7 +3,8 @@
  * and rotating keys whose automatic rotation is due.
  * @module
  */
-import type { KeyRing } from "./key_ring.ts";
+import type { KeyRing, LiveKey } from "./key_ring.ts";
+import { DAY_MS } from "./validation.ts";
 
 /** What one maintenance run did, by key id. */
 export interface MaintenanceReport {
@@ -11,16 +12,39 @@ export interface MaintenanceReport {
   rotated: string[];
   /** Pieces of HSM material left by interrupted work, now destroyed. */
   recovered: number;
+  /** Keys whose due work failed (it is tried again next run), with why. */
+  failed: { keyId: string; error: string }[];
 }
 
-const DAY_MS = 86_400_000;
+class NotDue extends Error {}
+
+function deletionDue(key: LiveKey, now: number): boolean {
+  const { state, deletionDate } = key.record;
+  return state === "PendingDeletion" && deletionDate !== null &&
+    deletionDate <= now;
+}
+
+function rotationDue(key: LiveKey, now: number): boolean {
+  const { state, rotationPeriodDays, nextRotationAt } = key.record;
+  return state === "Enabled" && rotationPeriodDays !== null &&
+    nextRotationAt !== null &&
+    nextRotationAt <= now;
+}
+
+/** Throws NotDue when `due` no longer holds (a call changed the key meanwhile). */
+function still(due: () => boolean): () => void {
+  return () => {
+    if (!due()) throw new NotDue();
+  };
+}
 
 /**
  * Destroys HSM material that interrupted work left behind, deletes every
- * key whose deletion date has come (metadata, aliases and the
- * HSM material of all its versions) and rotates every enabled key whose
- * automatic rotation is due (once, however late; the next date counts from
- * now).
+ * key whose deletion date has come (metadata, aliases and the HSM material
+ * of all its versions) and rotates every enabled key whose automatic
+ * rotation is due (once, however late; the next date counts from now).
+ * Each key's work is checked again right before it is done, and one key's
+ * failure does not hold up the others.
  *
  * @example
  * ```ts
@@ -35,28 +59,26 @@ export async function runMaintenance(
     deleted: [],
     rotated: [],
     recovered: await ring.recover(),
+    failed: [],
   };
   for (const keyId of await ring.store.dueKeys(now)) {
-    const key = await ring.get(keyId);
-    if (key === undefined) continue;
-    const { state, deletionDate, rotationPeriodDays, nextRotationAt } =
-      key.record;
-    if (
-      state === "PendingDeletion" && deletionDate !== null &&
-      deletionDate <= now
-    ) {
-      await ring.delete(key);
-      report.deleted.push(keyId);
-    } else if (
-      state === "Enabled" && rotationPeriodDays !== null &&
-      nextRotationAt !== null &&
-      nextRotationAt <= now
-    ) {
-      await ring.rotate(key, "AUTOMATIC");
-      await ring.update(key, {
-        nextRotationAt: now + rotationPeriodDays * DAY_MS,
-      });
-      report.rotated.push(keyId);
+    try {
+      const key = await ring.get(keyId);
+      if (key === undefined) continue;
+      if (deletionDue(key, now)) {
+        await ring.delete(key, still(() => deletionDue(key, now)));
+        report.deleted.push(keyId);
+      } else if (rotationDue(key, now)) {
+        await ring.rotate(key, "AUTOMATIC", still(() => rotationDue(key, now)));
+        await ring.update(key, {
+          nextRotationAt: now + key.record.rotationPeriodDays! * DAY_MS,
+        });
+        report.rotated.push(keyId);
+      }
+    } catch (error) {
+      if (!(error instanceof NotDue)) {
+        report.failed.push({ keyId, error: (error as Error).message });
+      }
     }
   }
   return report;

@@ -114,7 +114,11 @@ export interface MetadataStore {
     cursor: KeyCursor | undefined,
     limit: number,
   ): Promise<KeyRecord[]>;
-  /** Writes a key's mutable fields (not its versions). */
+  /**
+   * Writes a key's mutable fields (not its versions).
+   *
+   * @throws {NotFoundException} when the key no longer exists.
+   */
   updateKey(record: KeyRecord): Promise<void>;
   /** Appends a version and clears its material's journal entry. */
   addVersion(keyId: string, version: KeyVersionRecord): Promise<void>;
@@ -125,12 +129,17 @@ export interface MetadataStore {
   deleteKey(keyId: string, at: number): Promise<Uint8Array[]>;
   /** Ids of keys whose deletion or automatic rotation is due at `now`. */
   dueKeys(now: number): Promise<string[]>;
-  /** Raises a version's reserved encryption count. */
+  /**
+   * Reserves up to `block` more encryptions of a version, never past `max`,
+   * atomically; returns the reserved range, or `undefined` when the version
+   * has reached `max`.
+   */
   reserveEncryptions(
     keyId: string,
     version: number,
-    reserved: number,
-  ): Promise<void>;
+    block: number,
+    max: number,
+  ): Promise<{ from: number; to: number } | undefined>;
 
   /**
    * Creates an alias unless its name is taken in the account or the key has

@@ -3,10 +3,16 @@
  * @module
  */
 import { findPkcs11Module } from "../ffi/mod.ts";
-import { type OkmsConfig, type OkmsOptions, resolveConfig } from "./config.ts";
+import {
+  literalPin,
+  type OkmsConfig,
+  type OkmsOptions,
+  resolveConfig,
+} from "./config.ts";
 import {
   EMBEDDED_TOKEN_LABEL,
   prepareEmbeddedToken,
+  readPinFile,
 } from "./embedded_token.ts";
 import {
   AlreadyExistsException,
@@ -14,6 +20,7 @@ import {
   ValidationException,
 } from "./errors.ts";
 import { Hsm, type HsmOptions } from "./hsm.ts";
+import { newAccountId } from "./key_id.ts";
 import { KeyRing } from "./key_ring.ts";
 import { type MaintenanceReport, runMaintenance } from "./maintenance.ts";
 import { type KmsContext, OkmsAccount } from "./okms_account.ts";
@@ -21,7 +28,10 @@ import { OwnerLock } from "./owner_lock.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { TokenKeyMaterial } from "./token_key_material.ts";
 
-async function hsmOptions(config: OkmsConfig): Promise<HsmOptions> {
+async function hsmOptions(
+  config: OkmsConfig,
+  options: OkmsOptions,
+): Promise<HsmOptions> {
   const modulePath = findPkcs11Module(config.modulePaths);
   const viaFunctionList = config.viaFunctionList;
   if (config.external === undefined) {
@@ -34,14 +44,11 @@ async function hsmOptions(config: OkmsConfig): Promise<HsmOptions> {
       initializeWithSoPin: token.soPin,
     };
   }
-  const { tokenLabel, pin, pinFile } = config.external;
-  const text = pin ?? (await Deno.readTextFile(pinFile!)).trim();
-  return {
-    modulePath,
-    viaFunctionList,
-    tokenLabel,
-    pin: new TextEncoder().encode(text),
-  };
+  const { tokenLabel, pinFile } = config.external;
+  const pin = pinFile === undefined
+    ? new TextEncoder().encode(literalPin(options))
+    : await readPinFile(pinFile);
+  return { modulePath, viaFunctionList, tokenLabel, pin };
 }
 
 /**
@@ -60,11 +67,6 @@ async function makeDataDir(dataDir: string): Promise<void> {
     }
     throw error;
   }
-}
-
-function randomAccountId(): string {
-  const digits = crypto.getRandomValues(new Uint8Array(12));
-  return Array.from(digits, (d) => String(d % 10)).join("").replace(/^0/, "1");
 }
 
 /**
@@ -118,7 +120,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
     let hsm: Hsm | undefined;
     let store: SqliteStore | undefined;
     try {
-      hsm = Hsm.open(await hsmOptions(config));
+      hsm = Hsm.open(await hsmOptions(config, options));
       store = SqliteStore.open(`${config.dataDir}/okms.db`);
       const ring = new KeyRing(
         store,
@@ -134,7 +136,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
         now: config.now,
       };
       const accounts = await store.listAccounts();
-      const defaultAccount = accounts[0] ?? randomAccountId();
+      const defaultAccount = accounts[0] ?? newAccountId();
       if (accounts.length === 0) {
         await store.createAccount(defaultAccount, config.now());
       }
@@ -164,7 +166,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
 
   /** Creates an account (with its default key); returns its operations. */
   async createAccount(
-    accountId: string = randomAccountId(),
+    accountId: string = newAccountId(),
   ): Promise<OkmsAccount> {
     if (!/^\d{12}$/.test(accountId)) {
       throw new ValidationException("an account id is 12 digits");

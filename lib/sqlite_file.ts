@@ -7,7 +7,10 @@ import { DatabaseSync } from "node:sqlite";
 /** Creates `path` empty with mode 0600, unless it exists. */
 export function createPrivateFile(path: string): void {
   try {
-    Deno.writeFileSync(path, new Uint8Array(), { createNew: true, mode: 0o600 });
+    Deno.writeFileSync(path, new Uint8Array(), {
+      createNew: true,
+      mode: 0o600,
+    });
   } catch (error) {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }

@@ -4,7 +4,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { openSqliteFile } from "./sqlite_file.ts";
-import { KMSInternalException } from "./errors.ts";
+import { KMSInternalException, NotFoundException } from "./errors.ts";
 import {
   type AliasRecord,
   type KeyCursor,
@@ -220,7 +220,7 @@ export class SqliteStore implements MetadataStore {
 
   updateKey(record: KeyRecord): Promise<void> {
     return this.#async(() => {
-      this.#db.prepare(
+      const result = this.#db.prepare(
         `UPDATE keys SET description = ?, state = ?, deletion_date = ?,
            pending_window_days = ?, tags = ?, rotation_period_days = ?,
            next_rotation_at = ?
@@ -235,6 +235,9 @@ export class SqliteStore implements MetadataStore {
         record.nextRotationAt,
         record.keyId,
       );
+      if (Number(result.changes) === 0) {
+        throw new NotFoundException(`key ${record.keyId} no longer exists`);
+      }
     });
   }
 
@@ -338,14 +341,25 @@ export class SqliteStore implements MetadataStore {
   reserveEncryptions(
     keyId: string,
     version: number,
-    reserved: number,
-  ): Promise<void> {
-    return this.#async(() => {
-      this.#db.prepare(
-        `UPDATE key_versions SET encryptions_reserved = ?
-         WHERE key_id = ? AND version = ?`,
-      ).run(reserved, keyId, version);
-    });
+    block: number,
+    max: number,
+  ): Promise<{ from: number; to: number } | undefined> {
+    return this.#async(() =>
+      this.#transaction(() => {
+        const row = this.#db.prepare(
+          `SELECT encryptions_reserved AS n FROM key_versions
+           WHERE key_id = ? AND version = ?`,
+        ).get(keyId, version);
+        const from = Number(row?.n ?? max);
+        if (from >= max) return undefined;
+        const to = Math.min(from + block, max);
+        this.#db.prepare(
+          `UPDATE key_versions SET encryptions_reserved = ?
+           WHERE key_id = ? AND version = ?`,
+        ).run(to, keyId, version);
+        return { from, to };
+      })
+    );
   }
 
   journalMaterial(materialId: Uint8Array, at: number): Promise<void> {

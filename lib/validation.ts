@@ -10,6 +10,9 @@ import {
 } from "./errors.ts";
 import type { Tag } from "./metadata_store.ts";
 
+/** A day in milliseconds (waiting periods and rotation periods are in days). */
+export const DAY_MS = 86_400_000;
+
 /** A `Uint8Array` of `min..max` bytes, else a ValidationException. */
 export function requireBytes(
   name: string,

@@ -40,6 +40,7 @@ const SERVER_FLAGS = {
   "tls-key": { type: "string" },
   "clock-skew-seconds": { type: "string" },
   "audit-log": { type: "string" },
+  "insecure-http": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -60,7 +61,14 @@ deno task serve [flags]
   --tls-key <pem>               OKMS_TLS_KEY
   --clock-skew-seconds <n>      OKMS_CLOCK_SKEW_SECONDS   300
   --audit-log <file|->          OKMS_AUDIT_LOG            stdout
+  --insecure-http               OKMS_INSECURE_HTTP=1      plain HTTP beyond loopback
 `;
+
+/** Whether `host` only listens on this machine. */
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" ||
+    /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 /** A bad flag or variable; the message says which and why. */
 export class ConfigError extends Error {
@@ -155,8 +163,17 @@ export function serverConfig(
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new ConfigError("TLS needs both a certificate and a key");
   }
+  const host = pick("host", "OKMS_HOST") ?? "127.0.0.1";
+  const insecure = values["insecure-http"] === true ||
+    env("OKMS_INSECURE_HTTP") === "1";
+  if (certFile === undefined && !isLoopback(host) && !insecure) {
+    throw new ConfigError(
+      `refusing plain HTTP on ${host}: plaintexts and data keys would cross the network in clear. ` +
+        "Give --tls-cert and --tls-key, or --insecure-http if a TLS proxy sits in front.",
+    );
+  }
   return {
-    host: pick("host", "OKMS_HOST") ?? "127.0.0.1",
+    host,
     port: integer("port", pick("port", "OKMS_PORT") ?? "8080", 0, 65535),
     okms: okmsOptions(values),
     ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}),

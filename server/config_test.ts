@@ -71,3 +71,33 @@ Deno.test("serverConfig: bad values are ConfigErrors", () => {
     assert.throws(() => serverConfig(args, noEnv), ConfigError, args.join(" "));
   }
 });
+
+Deno.test("serverConfig: plain HTTP beyond loopback needs --insecure-http", () => {
+  for (const host of ["0.0.0.0", "10.1.2.3", "::", "kms.example"]) {
+    assert.throws(
+      () => serverConfig(["--host", host], noEnv),
+      (e: unknown) =>
+        e instanceof ConfigError && /refusing plain HTTP/.test(e.message),
+    );
+    const insecure = serverConfig(["--host", host, "--insecure-http"], noEnv);
+    assert.equal(insecure === "help" ? "" : insecure.host, host);
+    const viaEnv = serverConfig(
+      ["--host", host],
+      (n) => n === "OKMS_INSECURE_HTTP" ? "1" : undefined,
+    );
+    assert.equal(viaEnv === "help" ? "" : viaEnv.host, host);
+    const tls = serverConfig([
+      "--host",
+      host,
+      "--tls-cert",
+      "c.pem",
+      "--tls-key",
+      "k.pem",
+    ], noEnv);
+    assert.equal(tls === "help" ? "" : tls.host, host);
+  }
+  for (const host of ["127.0.0.1", "127.8.9.10", "::1", "localhost"]) {
+    const config = serverConfig(["--host", host], noEnv);
+    assert.equal(config === "help" ? "" : config.host, host);
+  }
+});

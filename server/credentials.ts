@@ -4,6 +4,7 @@
  * reach.
  * @module
  */
+import { newAccountId } from "../lib/key_id.ts";
 import {
   type EncryptionContext,
   InvalidCiphertextException,
@@ -35,23 +36,23 @@ function randomAccessKeyId(): string {
   return "AKIA" + Array.from(bytes, (b) => BASE32[b & 31]).join("");
 }
 
-function randomAccountId(): string {
-  const digits = crypto.getRandomValues(new Uint8Array(12));
-  return Array.from(digits, (d, i) => i === 0 ? 1 + d % 9 : d % 10).join("");
-}
-
-function sealingContext(accessKeyId: string): EncryptionContext {
+/** Binds a sealed secret to its access key and account: edit either, and it does not open. */
+function sealingContext(
+  accessKeyId: string,
+  accountId: string,
+): EncryptionContext {
   return {
     "okms:purpose": "access-key-secret",
     "okms:access-key-id": accessKeyId,
+    "okms:account-id": accountId,
   };
 }
 
 /**
  * The server's access keys. Secrets are stored sealed by the library's
  * `encrypt` under the default key of an internal account, with the access
- * key id as encryption context (a sealed secret moved to another row does
- * not open). Each secret is decrypted once and kept in memory only.
+ * key id and its account as encryption context (a sealed secret moved to
+ * another row, or a row moved to another account, does not open). Each secret is decrypted once and kept in memory only.
  *
  * @example
  * ```ts
@@ -87,7 +88,7 @@ export class Credentials implements SecretSource, Disposable {
    * use. Takes ownership of `store` (closed by {@linkcode close}).
    */
   static async open(okms: Okms, store: AccessKeyStore): Promise<Credentials> {
-    const accountId = store.initMeta(INTERNAL_ACCOUNT, randomAccountId());
+    const accountId = store.initMeta(INTERNAL_ACCOUNT, newAccountId());
     let internal: OkmsAccount;
     try {
       internal = await okms.account(accountId);
@@ -118,7 +119,7 @@ export class Credentials implements SecretSource, Disposable {
     const { ciphertextBlob } = await this.#internal.encrypt({
       keyId: this.#sealingKey,
       plaintext: new TextEncoder().encode(secretAccessKey),
-      encryptionContext: sealingContext(accessKeyId),
+      encryptionContext: sealingContext(accessKeyId, accountId),
     });
     this.store.insert(
       accessKeyId,
@@ -156,7 +157,7 @@ export class Credentials implements SecretSource, Disposable {
       ({ plaintext } = await this.#internal.decrypt({
         ciphertextBlob: row.sealedSecret,
         keyId: this.#sealingKey,
-        encryptionContext: sealingContext(accessKeyId),
+        encryptionContext: sealingContext(accessKeyId, row.accountId),
       }));
     } catch (error) {
       if (!(error instanceof InvalidCiphertextException)) throw error;

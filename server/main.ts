@@ -19,7 +19,15 @@ async function main(): Promise<number> {
     console.log(SERVER_USAGE);
     return 0;
   }
-  const server = await startServer(config);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (error) {
+    // Start-up problems (port taken, data directory in use, no HSM) are the
+    // operator's to fix: say what, without a stack trace.
+    console.error(`okms: ${(error as Error).message}`);
+    return 1;
+  }
   const stop = Promise.withResolvers<void>();
   let stopping = false;
   const onSignal = () => {

@@ -7,7 +7,7 @@ import { Okms } from "../mod.ts";
 import { AccessKeyStore } from "./access_key_store.ts";
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit.ts";
-import type { ServerConfig } from "./config.ts";
+import { ConfigError, type ServerConfig } from "./config.ts";
 import {
   accessKeyDbPath,
   Credentials,
@@ -75,10 +75,34 @@ function banner(
       `  AWS_SHARED_CREDENTIALS_FILE=${file} aws kms encrypt --endpoint-url ${url} --region ${region} --key-id ${defaultKeyArn} --plaintext fileb://secret.txt`,
     );
   }
+  const where = dataDir === ".okms" ? "" : ` --data-dir ${dataDir}`;
   lines.push(
-    "Access keys: deno task admin list-access-keys | create-access-key | create-account | revoke-access-key <id>",
+    `Access keys: npx -y deno@2.9.6 task admin list-access-keys${where}` +
+      " (also create-access-key, create-account, revoke-access-key <id>)",
   );
   return lines.join("\n");
+}
+
+function listen(
+  config: ServerConfig,
+  tls: { cert: string; key: string } | undefined,
+  handler: Deno.ServeHandler,
+): Deno.HttpServer<Deno.NetAddr> {
+  try {
+    return Deno.serve({
+      hostname: config.host,
+      port: config.port,
+      ...tls,
+      onListen: () => {},
+    }, handler);
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new ConfigError(
+        `${config.host}:${config.port} is already in use; choose another --port (0 = any free port)`,
+      );
+    }
+    throw error;
+  }
 }
 
 /**
@@ -105,7 +129,6 @@ export async function startServer(
     closers.push(() => store.close());
     const credentials = await Credentials.open(okms, store);
     closers.push(() => credentials.close());
-    const firstAccessKey = await firstStart(okms, credentials);
     const audit = await AuditLog.open(config.auditLog);
     closers.push(() => audit.close());
     const app = createApp({
@@ -118,13 +141,10 @@ export async function startServer(
       cert: await Deno.readTextFile(config.tls.certFile),
       key: await Deno.readTextFile(config.tls.keyFile),
     };
-    const server = Deno.serve({
-      hostname: config.host,
-      port: config.port,
-      ...tls,
-      onListen: () => {},
-    }, app.fetch);
+    const server = listen(config, tls, app.fetch);
     closers.push(() => server.shutdown());
+    // Only once the port is ours, so a failed start leaves no unseen key.
+    const firstAccessKey = await firstStart(okms, credentials);
     const { hostname, port } = server.addr;
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
     const url = `${tls ? "https" : "http"}://${host}:${port}`;

@@ -12,7 +12,11 @@ Deno.test("the data directory holds the token, a 0600 PIN file and the database"
   assert.equal(pin.mode! & 0o777, 0o600);
   assert.match(await Deno.readTextFile(`${t.dataDir}/pin`), /^[0-9a-f]{48}$/);
   for (const file of ["okms.db", "okms.db-wal", "okms.db-shm", "owner.lock"]) {
-    assert.equal((await Deno.stat(`${t.dataDir}/${file}`)).mode! & 0o777, 0o600, file);
+    assert.equal(
+      (await Deno.stat(`${t.dataDir}/${file}`)).mode! & 0o777,
+      0o600,
+      file,
+    );
   }
   assert.equal((await Deno.stat(`${t.dataDir}/tokens`)).isDirectory, true);
   assert.equal((await Deno.stat(t.dataDir)).mode! & 0o777, 0o700);
@@ -117,5 +121,37 @@ Deno.test("a data directory whose parent is missing is refused, not created", as
     await assert.rejects(Deno.stat(`${parent}/typo`), Deno.errors.NotFound);
   } finally {
     await Deno.remove(parent, { recursive: true });
+  }
+});
+
+Deno.test("an external token's PIN is checked like the embedded one and never kept in the config", async () => {
+  await using t = await openTestOkms();
+  const pin = (await Deno.readTextFile(`${t.dataDir}/pin`)).trim();
+  await t.okms.close();
+  Deno.env.set(
+    "SOFTHSM2_CONF",
+    `${await Deno.realPath(t.dataDir)}/softhsm2.conf`,
+  );
+  const externalDir = await Deno.makeTempDir({ prefix: "okms-ext-" });
+  try {
+    await Deno.writeTextFile(`${externalDir}/open-pin`, pin, { mode: 0o644 });
+    await Deno.chmod(`${externalDir}/open-pin`, 0o644);
+    await assert.rejects(
+      Okms.open({
+        dataDir: externalDir,
+        pkcs11: { tokenLabel: "okms", pinFile: `${externalDir}/open-pin` },
+      }),
+      /readable by other users/,
+    );
+    await using okms = await Okms.open({
+      dataDir: externalDir,
+      pkcs11: { tokenLabel: "okms", pin },
+    });
+    assert.ok(
+      !JSON.stringify(okms.config).includes(pin),
+      "the PIN is not in okms.config",
+    );
+  } finally {
+    await Deno.remove(externalDir, { recursive: true });
   }
 });

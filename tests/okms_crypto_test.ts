@@ -383,19 +383,41 @@ Deno.test("decryptDataKey opens an envelope into a disposable data key", async (
   let stored: Uint8Array;
   let sealed: ArrayBuffer;
   {
-    using dataKey = await t.okms.generateDataKey({ keyId, keySpec: "AES_256", encryptionContext });
+    using dataKey = await t.okms.generateDataKey({
+      keyId,
+      keySpec: "AES_256",
+      encryptionContext,
+    });
     stored = dataKey.ciphertextBlob;
-    sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, await dataKey.toCryptoKey(), utf8("bulk"));
+    sealed = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv },
+      await dataKey.toCryptoKey(),
+      utf8("bulk"),
+    );
   }
   let bytes: Uint8Array;
   {
-    using dataKey = await t.okms.decryptDataKey({ ciphertextBlob: stored, encryptionContext });
+    using dataKey = await t.okms.decryptDataKey({
+      ciphertextBlob: stored,
+      encryptionContext,
+    });
     assert.equal(dataKey.keyId, arn);
     assert.deepEqual(dataKey.ciphertextBlob, stored);
     bytes = dataKey.plaintext;
-    const opened = await crypto.subtle.decrypt({ name: "AES-GCM", iv }, await dataKey.toCryptoKey(), sealed);
+    const opened = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv },
+      await dataKey.toCryptoKey(),
+      sealed,
+    );
     assert.equal(new TextDecoder().decode(opened), "bulk");
   }
-  assert.deepEqual(bytes, new Uint8Array(32), "disposal zeroed the decrypted data key");
-  await rejectsNamed(t.okms.decryptDataKey({ ciphertextBlob: stored }), "InvalidCiphertextException");
+  assert.deepEqual(
+    bytes,
+    new Uint8Array(32),
+    "disposal zeroed the decrypted data key",
+  );
+  await rejectsNamed(
+    t.okms.decryptDataKey({ ciphertextBlob: stored }),
+    "InvalidCiphertextException",
+  );
 });

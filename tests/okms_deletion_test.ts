@@ -74,6 +74,7 @@ Deno.test("a key is destroyed when its waiting period is over, and not before", 
     deleted: [],
     rotated: [],
     recovered: 0,
+    failed: [],
   });
   assert.equal(
     (await t.okms.describeKey({ keyId: key.keyId })).keyState,
@@ -85,6 +86,7 @@ Deno.test("a key is destroyed when its waiting period is over, and not before", 
     deleted: [key.keyId],
     rotated: [],
     recovered: 0,
+    failed: [],
   });
   await rejectsNamed(
     t.okms.describeKey({ keyId: key.keyId }),

@@ -115,12 +115,14 @@ Deno.test("automatic rotation: status, period bounds, and rotation when due", as
     deleted: [],
     rotated: [],
     recovered: 0,
+    failed: [],
   });
   now = start + 90 * DAY;
   assert.deepEqual(await t.okms.runMaintenance(), {
     deleted: [],
     rotated: [keyId],
     recovered: 0,
+    failed: [],
   });
   const fresh = await t.okms.encrypt({ keyId, plaintext: utf8("new") });
   assert.equal(parseBlob(fresh.ciphertextBlob).keyVersion, 2);

@@ -174,6 +174,38 @@ Deno.test("server and admin processes", async (t) => {
           (error: Error) => error.message,
         );
         assert.match(second, /in use by another process/);
+        assert.doesNotMatch(
+          second,
+          /Uncaught|    at /,
+          "a message, not a stack trace",
+        );
+
+        // A taken port: a clear message, exit 1, and no first start done.
+        const port = new URL(server.url).port;
+        const otherDir = `${dir}/other-data`;
+        const taken = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            ...PERMISSIONS,
+            "--allow-net",
+            "server/main.ts",
+            "--data-dir",
+            otherDir,
+            "--port",
+            port,
+          ],
+        }).output();
+        const takenErr = new TextDecoder().decode(taken.stderr);
+        assert.equal(taken.code, 1, takenErr);
+        assert.match(
+          takenErr,
+          new RegExp(`okms: 127\\.0\\.0\\.1:${port} is already in use`),
+        );
+        assert.doesNotMatch(takenErr, /Uncaught/);
+        await assert.rejects(
+          Deno.stat(`${otherDir}/credentials`),
+          Deno.errors.NotFound,
+        );
 
         const stopped = await server.stop("SIGTERM");
         assert.equal(stopped.code, 0);

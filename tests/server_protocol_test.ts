@@ -437,17 +437,35 @@ Deno.test("the KMS JSON protocol through app.request", async (t) => {
     "secrets are sealed in the table and bound to their id",
     async () => {
       const other = await credentials.createAccessKey(okms.accountId);
-      const db = await Deno.readFile(accessKeyDbPath(dataDir));
-      const dbText = new TextDecoder("latin1").decode(db);
-      for (const k of [key, other]) {
+      const tenant = await okms.createAccount();
+      const elsewhere = await credentials.createAccessKey(tenant.accountId);
+      // Rows may sit in the WAL file as well as in the database file.
+      const files = [
+        accessKeyDbPath(dataDir),
+        `${accessKeyDbPath(dataDir)}-wal`,
+      ];
+      const onDisk = (await Promise.all(
+        files.map((f) => Deno.readFile(f).catch(() => new Uint8Array())),
+      ))
+        .map((bytes) => new TextDecoder("latin1").decode(bytes)).join("");
+      for (const k of [key, other, elsewhere]) {
         assert.ok(
-          !dbText.includes(k.secretAccessKey),
+          onDisk.includes(k.accessKeyId),
+          "the rows are in the files read",
+        );
+        assert.ok(
+          !onDisk.includes(k.secretAccessKey),
           "no plaintext secret on disk",
         );
       }
-      // A sealed secret moved onto another access key does not open.
       const { DatabaseSync } = await import("node:sqlite");
       const raw = new DatabaseSync(accessKeyDbPath(dataDir));
+      // A row moved to another account does not open.
+      raw.prepare(
+        "UPDATE access_keys SET account_id = ? WHERE access_key_id = ?",
+      )
+        .run(okms.accountId, elsewhere.accessKeyId);
+      // A sealed secret moved onto another access key does not open.
       raw.prepare(
         "UPDATE access_keys SET sealed_secret = (SELECT sealed_secret FROM access_keys WHERE access_key_id = ?) WHERE access_key_id = ?",
       ).run(key.accessKeyId, other.accessKeyId);
@@ -459,6 +477,11 @@ Deno.test("the KMS JSON protocol through app.request", async (t) => {
       );
       await expectError(
         await sign({ ...other, secretAccessKey: key.secretAccessKey }),
+        400,
+        "UnrecognizedClientException",
+      );
+      await expectError(
+        await sign({ ...elsewhere }),
         400,
         "UnrecognizedClientException",
       );

@@ -207,7 +207,10 @@ export async function decrypt(
  * disposable {@linkcode DataKey}, ready for `toCryptoKey()`: the other half
  * of envelope encryption.
  */
-export async function decryptDataKey(scope: AccountScope, input: DecryptInput): Promise<DataKey> {
+export async function decryptDataKey(
+  scope: AccountScope,
+  input: DecryptInput,
+): Promise<DataKey> {
   const { plaintext, keyId } = await decrypt(scope, input);
   return new DataKey(keyId, input.ciphertextBlob, plaintext);
 }

@@ -148,5 +148,5 @@ export async function updateKeyDescription(
 ): Promise<void> {
   const text = description(input?.description);
   const key = await scope.key(input.keyId, "UpdateKeyDescription");
-  await scope.update(key, { description: text });
+  await scope.update(key, "UpdateKeyDescription", { description: text });
 }

@@ -5,7 +5,7 @@
 import type { AccountScope } from "../account_scope.ts";
 import { UnsupportedOperationException } from "../errors.ts";
 import type { KeyState } from "../metadata_store.ts";
-import { requireInteger } from "../validation.ts";
+import { DAY_MS, requireInteger } from "../validation.ts";
 import type { KeyIdInput } from "./keys.ts";
 
 /** ScheduleKeyDeletion's input. */
@@ -23,16 +23,14 @@ export interface ScheduleKeyDeletionOutput {
   pendingWindowInDays: number;
 }
 
-const DAY_MS = 86_400_000;
-
 /** Enables a disabled key (no change when already enabled). */
 export async function enableKey(
   scope: AccountScope,
   input: KeyIdInput,
 ): Promise<void> {
-  const key = await scope.key(input?.keyId, "EnableKey");
+  const key = await scope.keyNotAlias(input?.keyId, "EnableKey");
   if (key.record.state !== "Enabled") {
-    await scope.update(key, { state: "Enabled" });
+    await scope.update(key, "EnableKey", { state: "Enabled" });
   }
 }
 
@@ -41,9 +39,9 @@ export async function disableKey(
   scope: AccountScope,
   input: KeyIdInput,
 ): Promise<void> {
-  const key = await scope.key(input?.keyId, "DisableKey");
+  const key = await scope.keyNotAlias(input?.keyId, "DisableKey");
   if (key.record.state !== "Disabled") {
-    await scope.update(key, { state: "Disabled" });
+    await scope.update(key, "DisableKey", { state: "Disabled" });
   }
 }
 
@@ -59,14 +57,14 @@ export async function scheduleKeyDeletion(
   const days = input?.pendingWindowInDays === undefined
     ? 30
     : requireInteger("PendingWindowInDays", input.pendingWindowInDays, 7, 30);
-  const key = await scope.key(input.keyId, "ScheduleKeyDeletion");
+  const key = await scope.keyNotAlias(input.keyId, "ScheduleKeyDeletion");
   if (key.record.isDefault) {
     throw new UnsupportedOperationException(
       `${scope.arn(key)} is the account's default key, which cannot be deleted`,
     );
   }
   const deletionDate = scope.kms.now() + days * DAY_MS;
-  await scope.update(key, {
+  await scope.update(key, "ScheduleKeyDeletion", {
     state: "PendingDeletion",
     deletionDate,
     pendingWindowDays: days,
@@ -84,8 +82,8 @@ export async function cancelKeyDeletion(
   scope: AccountScope,
   input: KeyIdInput,
 ): Promise<{ keyId: string }> {
-  const key = await scope.key(input?.keyId, "CancelKeyDeletion");
-  await scope.update(key, {
+  const key = await scope.keyNotAlias(input?.keyId, "CancelKeyDeletion");
+  await scope.update(key, "CancelKeyDeletion", {
     state: "Disabled",
     deletionDate: null,
     pendingWindowDays: null,

@@ -7,7 +7,7 @@ import type { AccountScope } from "../account_scope.ts";
 import { LimitExceededException } from "../errors.ts";
 import type { KeyVersionRecord } from "../metadata_store.ts";
 import { decodeMarker, page } from "../pagination.ts";
-import { requireInteger } from "../validation.ts";
+import { DAY_MS, requireInteger } from "../validation.ts";
 import type { KeyIdInput } from "./keys.ts";
 
 /** EnableKeyRotation's input. */
@@ -49,7 +49,6 @@ export interface ListKeyRotationsOutput {
 
 /** On-demand rotations allowed per key, as AWS. */
 export const MAX_ON_DEMAND_ROTATIONS = 10;
-const DAY_MS = 86_400_000;
 
 /**
  * Turns automatic rotation on (or changes its period): new HSM material every
@@ -72,7 +71,7 @@ export async function enableKeyRotation(
   const start = rotationPeriodDays !== null && nextRotationAt !== null
     ? nextRotationAt - rotationPeriodDays * DAY_MS
     : now;
-  await scope.update(key, {
+  await scope.update(key, "EnableKeyRotation", {
     rotationPeriodDays: days,
     nextRotationAt: Math.max(now, start + days * DAY_MS),
   });
@@ -84,7 +83,10 @@ export async function disableKeyRotation(
   input: KeyIdInput,
 ): Promise<void> {
   const key = await scope.keyNotAlias(input?.keyId, "DisableKeyRotation");
-  await scope.update(key, { rotationPeriodDays: null, nextRotationAt: null });
+  await scope.update(key, "DisableKeyRotation", {
+    rotationPeriodDays: null,
+    nextRotationAt: null,
+  });
 }
 
 /** Whether automatic rotation is on, its period and next date. */
@@ -115,16 +117,20 @@ export async function rotateKeyOnDemand(
   input: KeyIdInput,
 ): Promise<{ keyId: string }> {
   const key = await scope.keyNotAlias(input?.keyId, "RotateKeyOnDemand");
-  const onDemand =
-    key.record.versions.filter((v) => v.origin === "ON_DEMAND").length;
-  if (onDemand >= MAX_ON_DEMAND_ROTATIONS) {
-    throw new LimitExceededException(
-      `${
-        scope.arn(key)
-      } was rotated on demand ${MAX_ON_DEMAND_ROTATIONS} times already`,
+  // Checked again inside the key's rotation queue, after earlier rotations.
+  await scope.kms.ring.rotate(key, "ON_DEMAND", () => {
+    scope.recheck(key, "RotateKeyOnDemand");
+    const onDemand = key.record.versions.filter((v) =>
+      v.origin === "ON_DEMAND"
     );
-  }
-  await scope.kms.ring.rotate(key, "ON_DEMAND");
+    if (onDemand.length >= MAX_ON_DEMAND_ROTATIONS) {
+      throw new LimitExceededException(
+        `${
+          scope.arn(key)
+        } was rotated on demand ${MAX_ON_DEMAND_ROTATIONS} times already`,
+      );
+    }
+  });
   return { keyId: scope.arn(key) };
 }
 

@@ -41,7 +41,7 @@ export async function tagResource(
       `a key carries at most ${MAX_TAGS_PER_KEY} tags`,
     );
   }
-  await scope.update(key, {
+  await scope.update(key, "TagResource", {
     tags: [...merged].map(([tagKey, tagValue]) => ({ tagKey, tagValue })),
   });
 }
@@ -57,7 +57,7 @@ export async function untagResource(
   }
   const key = await scope.keyNotAlias(input.keyId, "UntagResource");
   const removed = new Set(tagKeys);
-  await scope.update(key, {
+  await scope.update(key, "UntagResource", {
     tags: key.record.tags.filter((t) => !removed.has(t.tagKey)),
   });
 }
