@@ -61,7 +61,7 @@ export type Attribute = readonly [type: number, value: AttributeValue];
 const ATTRIBUTE_SIZE = 3 * CK_ULONG_SIZE; // type, pValue, ulValueLen
 
 function encodeValue(value: AttributeValue): Uint8Array {
-  if (typeof value === "boolean") return Uint8Array.of(value ? 1 : 0);
+  if (typeof value === "boolean") return fixedBuffer(1).fill(value ? 1 : 0);
   if (typeof value === "number") {
     const bytes = fixedBuffer(CK_ULONG_SIZE);
     writeUlong(bytes, value);
@@ -102,11 +102,6 @@ export class Template {
       writeUlong(this.struct, addressOf(value), at + CK_ULONG_SIZE);
       writeUlong(this.struct, value.byteLength, at + 2 * CK_ULONG_SIZE);
     });
-  }
-
-  /** Zeroes the value buffers (for templates that held secrets). */
-  wipe(): void {
-    for (const value of this.#values) value.fill(0);
   }
 }
 

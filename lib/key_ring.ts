@@ -92,6 +92,7 @@ export class KeyRing {
   readonly #cache = new Map<string, LiveKey>();
   /** Alias targets seen, by `account/alias`; only names that exist. */
   readonly #aliases = new Map<string, string>();
+  #aliasGeneration = 0;
 
   constructor(
     store: MetadataStore,
@@ -155,8 +156,10 @@ export class KeyRing {
   ): Promise<string | undefined> {
     const cached = this.cachedAliasTarget(accountId, aliasName);
     if (cached !== undefined) return cached;
+    const generation = this.#aliasGeneration;
     const alias = await this.#store.getAlias(accountId, aliasName);
-    if (alias !== undefined) {
+    // Cache only if no alias changed while the store answered.
+    if (alias !== undefined && generation === this.#aliasGeneration) {
       this.#aliases.set(`${accountId}/${aliasName}`, alias.keyId);
     }
     return alias?.keyId;
@@ -165,6 +168,7 @@ export class KeyRing {
   /** Forgets cached alias targets (after any alias change). */
   forgetAliases(): void {
     this.#aliases.clear();
+    this.#aliasGeneration++;
   }
 
   /**

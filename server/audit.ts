@@ -29,6 +29,9 @@ export interface AuditRecord {
 
 const encoder = new TextEncoder();
 
+/** Audit lines that may wait for a stuck output before new ones are dropped. */
+export const MAX_QUEUED_LINES = 100_000;
+
 /**
  * A JSON-lines audit log. Lines are queued and written in batches by one
  * writer, so a slow disk or pipe never blocks a request.
@@ -43,6 +46,7 @@ export class AuditLog implements AsyncDisposable {
   readonly #out: { write(p: Uint8Array): Promise<number> };
   readonly #file?: Deno.FsFile;
   #pending: string[] = [];
+  #dropped = 0;
   #draining?: Promise<void>;
 
   private constructor(
@@ -51,6 +55,11 @@ export class AuditLog implements AsyncDisposable {
   ) {
     this.#out = out;
     this.#file = file;
+  }
+
+  /** A log over any writer (a pipe, a socket). */
+  static over(out: { write(p: Uint8Array): Promise<number> }): AuditLog {
+    return new AuditLog(out);
   }
 
   /** A log appending to `path` (created mode 0600), or stdout for `-` or none. */
@@ -64,8 +73,17 @@ export class AuditLog implements AsyncDisposable {
     return new AuditLog(file, file);
   }
 
-  /** Queues one record. */
+  /**
+   * Queues one record. While the output is stuck, at most
+   * {@linkcode MAX_QUEUED_LINES} wait; later ones are counted, and the count
+   * is logged once the output moves again, so memory stays bounded and the
+   * gap is on record.
+   */
   write(record: AuditRecord): void {
+    if (this.#pending.length >= MAX_QUEUED_LINES) {
+      this.#dropped++;
+      return;
+    }
     this.#pending.push(JSON.stringify(record) + "\n");
     this.#draining ??= this.#drain();
   }
@@ -81,10 +99,23 @@ export class AuditLog implements AsyncDisposable {
     return this.close();
   }
 
+  #droppedLine(): string {
+    if (this.#dropped === 0) return "";
+    const line = JSON.stringify({
+      time: new Date().toISOString(),
+      outcome: "audit-lines-dropped",
+      count: this.#dropped,
+    }) + "\n";
+    this.#dropped = 0;
+    return line;
+  }
+
   async #drain(): Promise<void> {
     try {
       while (this.#pending.length > 0) {
-        const bytes = encoder.encode(this.#pending.join(""));
+        const bytes = encoder.encode(
+          this.#pending.join("") + this.#droppedLine(),
+        );
         this.#pending = [];
         for (let at = 0; at < bytes.length;) {
           at += await this.#out.write(bytes.subarray(at));

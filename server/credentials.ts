@@ -69,6 +69,9 @@ export class Credentials implements SecretSource, Disposable {
   readonly #internal: OkmsAccount;
   readonly #sealingKey: string;
   readonly #cache = new Map<string, SigningSecret>();
+  /** Cached keys whose row was read since the table last changed elsewhere. */
+  readonly #verified = new Set<string>();
+  #dataVersion = -1;
 
   private constructor(
     okms: Okms,
@@ -137,11 +140,19 @@ export class Credentials implements SecretSource, Disposable {
   }
 
   /**
-   * The secret of an active access key, else undefined. The table is read
-   * on every call, so a key revoked by another process stops working at
-   * once; the secret itself is decrypted only on first use.
+   * The secret of an active access key, else undefined. A cached key is
+   * trusted until another process commits to the table (the admin CLI
+   * revoking it), which the store's data version shows at once; the row is
+   * then read again. The secret itself is decrypted only on first use.
    */
   async resolve(accessKeyId: string): Promise<SigningSecret | undefined> {
+    const version = this.store.dataVersion();
+    if (version !== this.#dataVersion) {
+      this.#dataVersion = version;
+      this.#verified.clear();
+    }
+    const known = this.#cache.get(accessKeyId);
+    if (known !== undefined && this.#verified.has(accessKeyId)) return known;
     const row = this.store.get(accessKeyId);
     if (
       row === undefined || row.status !== "Active" ||
@@ -150,6 +161,7 @@ export class Credentials implements SecretSource, Disposable {
       this.#evict(accessKeyId);
       return undefined;
     }
+    this.#verified.add(accessKeyId);
     const cached = this.#cache.get(accessKeyId);
     if (cached !== undefined) return cached;
     let plaintext: Uint8Array;
@@ -188,6 +200,7 @@ export class Credentials implements SecretSource, Disposable {
   }
 
   #evict(accessKeyId: string): void {
+    this.#verified.delete(accessKeyId);
     this.#cache.get(accessKeyId)?.secret.fill(0);
     this.#cache.delete(accessKeyId);
   }

@@ -118,7 +118,13 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
       EncryptionContext: CONTEXT,
       EncryptionAlgorithm: ALGORITHM,
     }),
-    (account, input) => account.encrypt(input),
+    async (account, input) => {
+      try {
+        return await account.encrypt(input);
+      } finally {
+        input.plaintext.fill(0); // decoded from the request: ours to wipe
+      }
+    },
   ),
   Decrypt: operation(
     structure({

@@ -119,6 +119,15 @@ for (const viaFunctionList of [false, true]) {
       p11.generateRandom(session, random);
       assert.notDeepEqual(random, new Uint8Array(32));
 
+      p11.setAttributeValue(
+        session,
+        key,
+        new Template([[CKA.LABEL, "renamed"]]),
+      );
+      const label = new ReadTemplate([[CKA.LABEL, 32]]);
+      p11.getAttributeValue(session, key, label);
+      assert.equal(new TextDecoder().decode(label.value(0)), "renamed");
+
       p11.destroyObject(session, key);
       assert.deepEqual(
         p11.findObjects(session, new Template([[CKA.ID, utf8("k1")]])),

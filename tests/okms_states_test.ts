@@ -15,44 +15,41 @@ type Cell = (
   other: OkmsKey,
 ) => Promise<unknown>;
 
-const CRYPTO: Outcome[] = [
-  "ok",
-  "DisabledException",
-  "KMSInvalidStateException",
-];
-const MANAGE: Outcome[] = ["ok", "ok", "KMSInvalidStateException"];
-const READ: Outcome[] = ["ok", "ok", "ok"];
-const CANCEL: Outcome[] = [
-  "KMSInvalidStateException",
-  "KMSInvalidStateException",
-  "ok",
-];
-
+// Enabled, Disabled, PendingDeletion: each row as the AWS key state table
+// gives it, written out rather than grouped like lib/key_state.ts.
 const table: [string, Outcome[], Cell][] = [
   [
     "Encrypt",
-    CRYPTO,
+    ["ok", "DisabledException", "KMSInvalidStateException"],
     (o, k) => o.encrypt({ keyId: k.keyId, plaintext: utf8("x") }),
   ],
-  ["Decrypt", CRYPTO, (o, _k, blob) => o.decrypt({ ciphertextBlob: blob })],
+  [
+    "Decrypt",
+    ["ok", "DisabledException", "KMSInvalidStateException"],
+    (o, _k, blob) => o.decrypt({ ciphertextBlob: blob }),
+  ],
   [
     "GenerateDataKey",
-    CRYPTO,
+    ["ok", "DisabledException", "KMSInvalidStateException"],
     (o, k) => o.generateDataKey({ keyId: k.keyId, keySpec: "AES_256" }),
   ],
   [
     "GenerateDataKeyWithoutPlaintext",
-    CRYPTO,
+    ["ok", "DisabledException", "KMSInvalidStateException"],
     (o, k) =>
       o.generateDataKeyWithoutPlaintext({ keyId: k.keyId, numberOfBytes: 8 }),
   ],
   [
     "ReEncrypt (source)",
-    CRYPTO,
+    ["ok", "DisabledException", "KMSInvalidStateException"],
     (o, _k, blob, other) =>
       o.reEncrypt({ ciphertextBlob: blob, destinationKeyId: other.keyId }),
   ],
-  ["ReEncrypt (destination)", CRYPTO, async (o, k, _blob, other) => {
+  ["ReEncrypt (destination)", [
+    "ok",
+    "DisabledException",
+    "KMSInvalidStateException",
+  ], async (o, k, _blob, other) => {
     const { ciphertextBlob } = await o.encrypt({
       keyId: other.keyId,
       plaintext: utf8("x"),
@@ -61,71 +58,99 @@ const table: [string, Outcome[], Cell][] = [
   }],
   [
     "EnableKeyRotation",
-    CRYPTO,
+    ["ok", "DisabledException", "KMSInvalidStateException"],
     (o, k) => o.enableKeyRotation({ keyId: k.keyId }),
   ],
   [
     "DisableKeyRotation",
-    CRYPTO,
+    ["ok", "DisabledException", "KMSInvalidStateException"],
     (o, k) => o.disableKeyRotation({ keyId: k.keyId }),
   ],
   [
     "RotateKeyOnDemand",
-    CRYPTO,
+    ["ok", "DisabledException", "KMSInvalidStateException"],
     (o, k) => o.rotateKeyOnDemand({ keyId: k.keyId }),
   ],
-  ["EnableKey", MANAGE, (o, k) => o.enableKey({ keyId: k.keyId })],
-  ["DisableKey", MANAGE, (o, k) => o.disableKey({ keyId: k.keyId })],
+  [
+    "EnableKey",
+    ["ok", "ok", "KMSInvalidStateException"],
+    (o, k) => o.enableKey({ keyId: k.keyId }),
+  ],
+  [
+    "DisableKey",
+    ["ok", "ok", "KMSInvalidStateException"],
+    (o, k) => o.disableKey({ keyId: k.keyId }),
+  ],
   [
     "ScheduleKeyDeletion",
-    MANAGE,
+    ["ok", "ok", "KMSInvalidStateException"],
     (o, k) => o.scheduleKeyDeletion({ keyId: k.keyId }),
   ],
   [
     "CreateAlias",
-    MANAGE,
+    ["ok", "ok", "KMSInvalidStateException"],
     (o, k) =>
       o.createAlias({ aliasName: `alias/${k.keyId}`, targetKeyId: k.keyId }),
   ],
-  ["UpdateAlias (destination)", MANAGE, async (o, k, _blob, other) => {
-    await o.createAlias({
-      aliasName: `alias/${k.keyId}`,
-      targetKeyId: other.keyId,
-    });
-    return o.updateAlias({
-      aliasName: `alias/${k.keyId}`,
-      targetKeyId: k.keyId,
-    });
-  }],
+  [
+    "UpdateAlias (destination)",
+    ["ok", "ok", "KMSInvalidStateException"],
+    async (o, k, _blob, other) => {
+      await o.createAlias({
+        aliasName: `alias/${k.keyId}`,
+        targetKeyId: other.keyId,
+      });
+      return o.updateAlias({
+        aliasName: `alias/${k.keyId}`,
+        targetKeyId: k.keyId,
+      });
+    },
+  ],
   [
     "TagResource",
-    MANAGE,
+    ["ok", "ok", "KMSInvalidStateException"],
     (o, k) =>
       o.tagResource({ keyId: k.keyId, tags: [{ tagKey: "a", tagValue: "b" }] }),
   ],
   [
     "UntagResource",
-    MANAGE,
+    ["ok", "ok", "KMSInvalidStateException"],
     (o, k) => o.untagResource({ keyId: k.keyId, tagKeys: ["a"] }),
   ],
   [
     "UpdateKeyDescription",
-    MANAGE,
+    ["ok", "ok", "KMSInvalidStateException"],
     (o, k) => o.updateKeyDescription({ keyId: k.keyId, description: "d" }),
   ],
-  ["DescribeKey", READ, (o, k) => o.describeKey({ keyId: k.keyId })],
+  [
+    "DescribeKey",
+    ["ok", "ok", "ok"],
+    (o, k) => o.describeKey({ keyId: k.keyId }),
+  ],
   [
     "GetKeyRotationStatus",
-    READ,
+    ["ok", "ok", "ok"],
     (o, k) => o.getKeyRotationStatus({ keyId: k.keyId }),
   ],
-  ["ListKeyRotations", READ, (o, k) => o.listKeyRotations({ keyId: k.keyId })],
-  ["ListResourceTags", READ, (o, k) => o.listResourceTags({ keyId: k.keyId })],
-  ["ListAliases", READ, (o, k) => o.listAliases({ keyId: k.keyId })],
+  [
+    "ListKeyRotations",
+    ["ok", "ok", "ok"],
+    (o, k) => o.listKeyRotations({ keyId: k.keyId }),
+  ],
+  [
+    "ListResourceTags",
+    ["ok", "ok", "ok"],
+    (o, k) => o.listResourceTags({ keyId: k.keyId }),
+  ],
+  [
+    "ListAliases",
+    ["ok", "ok", "ok"],
+    (o, k) => o.listAliases({ keyId: k.keyId }),
+  ],
   // An alias may be moved away from a key pending deletion.
   [
     "UpdateAlias (source)",
-    READ,
+    ["ok", "ok", "ok"],
     (o, k, _blob, other) =>
       o.updateAlias({
         aliasName: `alias/from-${k.keyId}`,
@@ -134,12 +159,12 @@ const table: [string, Outcome[], Cell][] = [
   ],
   [
     "DeleteAlias",
-    READ,
+    ["ok", "ok", "ok"],
     (o, k) => o.deleteAlias({ aliasName: `alias/from-${k.keyId}` }),
   ],
   [
     "CancelKeyDeletion",
-    CANCEL,
+    ["KMSInvalidStateException", "KMSInvalidStateException", "ok"],
     (o, k) => o.cancelKeyDeletion({ keyId: k.keyId }),
   ],
 ];
