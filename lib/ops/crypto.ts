@@ -216,6 +216,26 @@ export async function decryptDataKey(
 }
 
 /**
+ * A fresh data key from the HSM's RNG and its blob, without waiting when the
+ * key is cached. The caller owns the plaintext and must zero it.
+ */
+async function newDataKey(scope: AccountScope, input: GenerateDataKeyInput) {
+  const size = dataKeySize(input);
+  const context = canonicalContext(input.encryptionContext);
+  const key = scope.keyNow(input.keyId, "GenerateDataKey") ??
+    await scope.key(input.keyId, "GenerateDataKey");
+  const plaintext = scope.kms.hsm.random(size);
+  try {
+    const sealed = scope.seal(key, plaintext, context);
+    const ciphertextBlob = sealed instanceof Promise ? await sealed : sealed;
+    return { keyId: scope.arn(key), ciphertextBlob, plaintext };
+  } catch (error) {
+    plaintext.fill(0);
+    throw error;
+  }
+}
+
+/**
  * A new data key from the HSM's RNG, in plaintext and encrypted under the
  * CMK. Dispose of it (`using`) to zero the plaintext.
  */
@@ -223,20 +243,8 @@ export async function generateDataKey(
   scope: AccountScope,
   input: GenerateDataKeyInput,
 ): Promise<DataKey> {
-  const size = dataKeySize(input);
-  const context = canonicalContext(input.encryptionContext);
-  const key = await scope.key(input.keyId, "GenerateDataKey");
-  const plaintext = scope.kms.hsm.random(size);
-  try {
-    return new DataKey(
-      scope.arn(key),
-      await scope.seal(key, plaintext, context),
-      plaintext,
-    );
-  } catch (error) {
-    plaintext.fill(0);
-    throw error;
-  }
+  const { keyId, ciphertextBlob, plaintext } = await newDataKey(scope, input);
+  return new DataKey(keyId, ciphertextBlob, plaintext);
 }
 
 /** As GenerateDataKey, returning only the encrypted data key. */
@@ -244,8 +252,9 @@ export async function generateDataKeyWithoutPlaintext(
   scope: AccountScope,
   input: GenerateDataKeyInput,
 ): Promise<DataKeyCiphertext> {
-  using dataKey = await generateDataKey(scope, input);
-  return { ciphertextBlob: dataKey.ciphertextBlob, keyId: dataKey.keyId };
+  const { keyId, ciphertextBlob, plaintext } = await newDataKey(scope, input);
+  plaintext.fill(0);
+  return { ciphertextBlob, keyId };
 }
 
 /**
