@@ -4,7 +4,23 @@
  */
 import assert from "node:assert/strict";
 import { Okms } from "../mod.ts";
-import { openTestOkms } from "./helpers.ts";
+import { openTestOkms, type TestOkms } from "./helpers.ts";
+
+/**
+ * A test okms, closed, with SOFTHSM2_CONF on its token, and an empty data
+ * directory: to open that token as an external one.
+ */
+async function closedTokenAndEmptyDir(): Promise<
+  { t: TestOkms; externalDir: string }
+> {
+  const t = await openTestOkms();
+  await t.okms.close();
+  Deno.env.set(
+    "SOFTHSM2_CONF",
+    `${await Deno.realPath(t.dataDir)}/softhsm2.conf`,
+  );
+  return { t, externalDir: await Deno.makeTempDir({ prefix: "okms-ext-" }) };
+}
 
 Deno.test("the data directory holds the token, a 0600 PIN file and the database", async () => {
   await using t = await openTestOkms();
@@ -85,13 +101,8 @@ Deno.test("an external token that does not exist is named in the error", async (
 
 Deno.test("okms runs on an external token through C_GetFunctionList", async () => {
   // First make a token with the embedded mode, then open it as an external one.
-  await using t = await openTestOkms();
-  await t.okms.close();
-  Deno.env.set(
-    "SOFTHSM2_CONF",
-    `${await Deno.realPath(t.dataDir)}/softhsm2.conf`,
-  );
-  const externalDir = await Deno.makeTempDir({ prefix: "okms-ext-" });
+  const { t, externalDir } = await closedTokenAndEmptyDir();
+  await using _t = t;
   try {
     await using okms = await Okms.open({
       dataDir: externalDir,
@@ -125,14 +136,9 @@ Deno.test("a data directory whose parent is missing is refused, not created", as
 });
 
 Deno.test("an external token's PIN is checked like the embedded one and never kept in the config", async () => {
-  await using t = await openTestOkms();
+  const { t, externalDir } = await closedTokenAndEmptyDir();
+  await using _t = t;
   const pin = (await Deno.readTextFile(`${t.dataDir}/pin`)).trim();
-  await t.okms.close();
-  Deno.env.set(
-    "SOFTHSM2_CONF",
-    `${await Deno.realPath(t.dataDir)}/softhsm2.conf`,
-  );
-  const externalDir = await Deno.makeTempDir({ prefix: "okms-ext-" });
   try {
     await Deno.writeTextFile(`${externalDir}/open-pin`, pin, { mode: 0o644 });
     await Deno.chmod(`${externalDir}/open-pin`, 0o644);

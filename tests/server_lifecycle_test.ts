@@ -19,7 +19,6 @@ import {
   GenerateRandomCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
-  type KMSServiceException,
   ListAliasesCommand,
   ListKeyRotationsCommand,
   ListResourceTagsCommand,
@@ -32,26 +31,11 @@ import {
   UpdateKeyDescriptionCommand,
 } from "@aws-sdk/client-kms";
 import { startServer } from "../server/mod.ts";
+import { rejectsWith } from "./sdk_helpers.ts";
 
 const REGION = "eu-west-2";
 const DAY = 86_400_000;
 const utf8 = (text: string) => new TextEncoder().encode(text);
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  name: string,
-  status: number,
-) {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as KMSServiceException;
-    assert.equal(e.name, name, `${e.name}: ${e.message}`);
-    assert.equal(e.$metadata.httpStatusCode, status);
-    return;
-  }
-  throw new Error(`expected ${name}, but the call succeeded`);
-}
 
 Deno.test("the key lifecycle through the AWS SDK v3", async (t) => {
   const dataDir = await Deno.makeTempDir({ prefix: "okms-server-lifecycle-" });

@@ -176,7 +176,7 @@ Deno.test("server and admin processes", async (t) => {
         assert.match(second, /in use by another process/);
         assert.doesNotMatch(
           second,
-          /Uncaught|    at /,
+          /Uncaught| {4}at /,
           "a message, not a stack trace",
         );
 

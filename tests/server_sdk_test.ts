@@ -12,10 +12,10 @@ import {
   GenerateDataKeyCommand,
   GenerateDataKeyWithoutPlaintextCommand,
   KMSClient,
-  type KMSServiceException,
   ListKeysCommand,
 } from "@aws-sdk/client-kms";
 import { startServer } from "../server/mod.ts";
+import { rejectsWith } from "./sdk_helpers.ts";
 import type { AuditRecord } from "../server/audit.ts";
 
 const REGION = "eu-west-2";
@@ -39,23 +39,6 @@ function client(
     maxAttempts: extra.maxAttempts ?? 1,
     systemClockOffset: extra.systemClockOffset,
   });
-}
-
-async function rejectsWith(
-  promise: Promise<unknown>,
-  name: string,
-  status: number,
-): Promise<KMSServiceException> {
-  try {
-    await promise;
-  } catch (error) {
-    const e = error as KMSServiceException;
-    assert.equal(e.name, name, `${e.name}: ${e.message}`);
-    assert.equal(e.$metadata.httpStatusCode, status);
-    assert.match(e.$metadata.requestId ?? "", /^[0-9a-f-]{36}$/);
-    return e;
-  }
-  throw new Error(`expected ${name}, but the call succeeded`);
 }
 
 Deno.test("the AWS SDK v3 against okms over HTTP", async (t) => {
