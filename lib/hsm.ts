@@ -227,7 +227,7 @@ export class Hsm {
     this.#p11.destroyObject(this.session, object);
   }
 
-  /** Logs out, closes the session and releases the module. Idempotent. */
+  /** Closes the session (the login ends with the last one) and releases the module. Idempotent. */
   close(): void {
     if (!this.#open) return;
     this.#open = false;

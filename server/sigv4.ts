@@ -203,7 +203,7 @@ export class HmacSha256Key {
 }
 
 /** The SigV4 signing key of a secret for one day, region and service. */
-function deriveSigningKey(
+export function deriveSigningKey(
   secret: Uint8Array,
   scopeDate: string,
   region: string,

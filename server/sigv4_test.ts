@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { signKmsRequest, toRequest } from "../tests/server_sigv4_signer.ts";
 import {
+  deriveSigningKey,
   HmacSha256Key,
   parseAuthorization,
   type SecretSource,
@@ -108,4 +109,29 @@ Deno.test("HmacSha256Key agrees with node:crypto's createHmac", () => {
     }
   }
   assert.throws(() => new HmacSha256Key(new Uint8Array(65)), RangeError);
+});
+
+Deno.test("signing key and signature match AWS's published SigV4 example", () => {
+  // The worked example of the AWS General Reference ("Calculate the
+  // signature"): IAM ListUsers on 2015-08-30 in us-east-1.
+  const key = deriveSigningKey(
+    new TextEncoder().encode("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"),
+    "20150830",
+    "us-east-1",
+    "iam",
+  );
+  assert.equal(
+    key.toString("hex"),
+    "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9",
+  );
+  const stringToSign = [
+    "AWS4-HMAC-SHA256",
+    "20150830T123600Z",
+    "20150830/us-east-1/iam/aws4_request",
+    "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59",
+  ].join("\n");
+  assert.equal(
+    new HmacSha256Key(key).sign(stringToSign).toString("hex"),
+    "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+  );
 });

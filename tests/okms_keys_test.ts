@@ -177,6 +177,39 @@ Deno.test("accounts are isolated: no account sees or uses another's keys or ciph
     bob.decrypt({ ciphertextBlob, keyId: bobDefault.keyId }),
     "InvalidCiphertextException",
   );
+  // Every key-management operation treats the other account's key as unknown.
+  const foreign = [
+    () => bob.enableKey({ keyId: aliceKey.arn }),
+    () => bob.disableKey({ keyId: aliceKey.arn }),
+    () => bob.scheduleKeyDeletion({ keyId: aliceKey.arn }),
+    () => bob.cancelKeyDeletion({ keyId: aliceKey.arn }),
+    () => bob.tagResource({ keyId: aliceKey.arn, tags: [] }),
+    () => bob.untagResource({ keyId: aliceKey.arn, tagKeys: [] }),
+    () => bob.listResourceTags({ keyId: aliceKey.arn }),
+    () => bob.updateKeyDescription({ keyId: aliceKey.arn, description: "x" }),
+    () => bob.enableKeyRotation({ keyId: aliceKey.arn }),
+    () => bob.getKeyRotationStatus({ keyId: aliceKey.arn }),
+    () => bob.rotateKeyOnDemand({ keyId: aliceKey.arn }),
+    () => bob.listKeyRotations({ keyId: aliceKey.arn }),
+    () =>
+      bob.createAlias({ aliasName: "alias/mine", targetKeyId: aliceKey.arn }),
+    () => bob.listAliases({ keyId: aliceKey.arn }),
+    () => bob.reEncrypt({ ciphertextBlob, destinationKeyId: bobDefault.keyId }),
+  ];
+  for (const operation of foreign) {
+    const name = await operation().then(
+      () => "succeeded",
+      (e: Error) => e.name,
+    );
+    assert.ok(
+      name === "NotFoundException" || name === "InvalidCiphertextException",
+      `${operation}: ${name}`,
+    );
+  }
+  assert.equal(
+    (await alice.describeKey({ keyId: aliceKey.keyId })).keyState,
+    "Enabled",
+  );
   assert.deepEqual((await bob.listKeys()).keys.map((k) => k.keyId), [
     bobDefault.keyId,
   ]);
