@@ -5,7 +5,11 @@
  */
 import { seal } from "./cmk_cipher.ts";
 import type { CanonicalContext } from "./encryption_context.ts";
-import { NotFoundException, ValidationException } from "./errors.ts";
+import {
+  NotFoundException,
+  UnsupportedOperationException,
+  ValidationException,
+} from "./errors.ts";
 import type { Hsm } from "./hsm.ts";
 import { keyArn, type KeyReference, parseKeyReference } from "./key_id.ts";
 import { type KeyMetadata, keyMetadata } from "./key_metadata.ts";
@@ -23,6 +27,11 @@ export interface KmsContext {
   readonly keyQuota: number;
   /** The clock, epoch milliseconds. */
   readonly now: () => number;
+  /**
+   * Opened beside the owning process: creating and using keys is safe, but
+   * a change to an existing key or alias would not reach the owner's caches.
+   */
+  readonly beside: boolean;
 }
 
 /**
@@ -147,11 +156,24 @@ export class AccountScope {
     operation: KeyOperation,
     changes: Partial<KeyRecord>,
   ): Promise<void> {
+    this.assertOwner(operation);
     return this.kms.ring.update(
       key,
       changes,
       () => this.recheck(key, operation),
     );
+  }
+
+  /**
+   * Refuses `operation` (a change to an existing key or alias) when okms
+   * was opened beside the process that owns the data directory.
+   */
+  assertOwner(operation: string): void {
+    if (this.kms.beside) {
+      throw new UnsupportedOperationException(
+        `${operation} beside the process that owns the data directory would not reach its caches; ask that process (the server)`,
+      );
+    }
   }
 
   /**

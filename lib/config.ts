@@ -44,8 +44,10 @@ export interface OkmsOptions {
   now?: () => number;
   /**
    * Open beside the process that owns the data directory instead of taking
-   * it (default false). For administration: creating accounts and keys and
-   * reading are safe; the owner does not see changes to keys it has cached.
+   * it (default false). For administration: creating accounts and keys,
+   * using keys and reading are allowed; changes to existing keys and aliases
+   * are refused (`UnsupportedOperationException`), since they would not
+   * reach the owner's caches.
    */
   beside?: boolean;
 }

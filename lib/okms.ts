@@ -134,6 +134,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
         region: config.region,
         keyQuota: config.keyQuota,
         now: config.now,
+        beside: config.beside,
       };
       const accounts = await store.listAccounts();
       const defaultAccount = accounts[0] ?? newAccountId();

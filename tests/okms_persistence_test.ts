@@ -119,6 +119,7 @@ Deno.test("another process can administer beside the owner", async () => {
     const created = JSON.parse(
       await runChild("create_account_beside.ts", dataDir),
     );
+    assert.equal(created.refused, "UnsupportedOperationException");
     const account = await okms.account(created.accountId);
     const defaultKey = await account.defaultKey();
     assert.equal(defaultKey.keyId, created.defaultKeyId);

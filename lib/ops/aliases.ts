@@ -79,6 +79,7 @@ async function write(
   operation: "CreateAlias" | "UpdateAlias",
 ): Promise<void> {
   const name = aliasName(input?.aliasName);
+  scope.assertOwner(operation);
   const key = await scope.keyNotAlias(input.targetKeyId, operation);
   const now = scope.kms.now();
   try {
@@ -138,6 +139,7 @@ export async function deleteAlias(
   input: { aliasName: string },
 ): Promise<void> {
   const name = aliasName(input?.aliasName);
+  scope.assertOwner("DeleteAlias");
   const deleted = await scope.kms.ring.store.deleteAlias(scope.accountId, name);
   scope.kms.ring.forgetAliases();
   if (!deleted) throw new NotFoundException(`${name} does not exist`);

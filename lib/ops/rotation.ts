@@ -116,6 +116,7 @@ export async function rotateKeyOnDemand(
   scope: AccountScope,
   input: KeyIdInput,
 ): Promise<{ keyId: string }> {
+  scope.assertOwner("RotateKeyOnDemand");
   const key = await scope.keyNotAlias(input?.keyId, "RotateKeyOnDemand");
   // Checked again inside the key's rotation queue, after earlier rotations.
   await scope.kms.ring.rotate(key, "ON_DEMAND", () => {

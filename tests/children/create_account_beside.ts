@@ -7,7 +7,12 @@ import { Okms } from "../../mod.ts";
 
 await using okms = await Okms.open({ dataDir: Deno.args[0], beside: true });
 const account = await okms.createAccount();
-console.log(JSON.stringify({
-  accountId: account.accountId,
-  defaultKeyId: (await account.defaultKey()).keyId,
-}));
+const defaultKeyId = (await account.defaultKey()).keyId;
+// Changing an existing key beside the owner is refused.
+const refused = await account.disableKey({ keyId: defaultKeyId }).then(
+  () => "allowed",
+  (e: Error) => e.name,
+);
+console.log(
+  JSON.stringify({ accountId: account.accountId, defaultKeyId, refused }),
+);
