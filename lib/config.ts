@@ -45,9 +45,9 @@ export interface OkmsOptions {
   /**
    * Open beside the process that owns the data directory instead of taking
    * it (default false). For administration: creating accounts and keys,
-   * using keys and reading are allowed; changes to existing keys and aliases
-   * are refused (`UnsupportedOperationException`), since they would not
-   * reach the owner's caches.
+   * using keys and reading are allowed, with keys read afresh on every use;
+   * changes to existing keys and aliases, and rotations, are left to the
+   * owner (`UnsupportedOperationException`), whose caches they would miss.
    */
   beside?: boolean;
 }

@@ -95,13 +95,13 @@ export async function readPinFile(path: string): Promise<Uint8Array> {
     throw new Error(`${path} is readable by other users; chmod 600 it`);
   }
   const bytes = await Deno.readFile(path);
+  const blank = (b: number) =>
+    b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+  let start = 0;
   let end = bytes.length;
-  while (
-    end > 0 &&
-    (bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d ||
-      bytes[end - 1] === 0x20)
-  ) end--;
-  const pin = bytes.slice(0, end);
+  while (start < end && blank(bytes[start])) start++;
+  while (end > start && blank(bytes[end - 1])) end--;
+  const pin = bytes.slice(start, end);
   bytes.fill(0);
   return pin;
 }

@@ -124,9 +124,13 @@ export function canonicalContext(
   context: EncryptionContext | undefined,
 ): CanonicalContext {
   if (context === undefined || context === null) return EMPTY_CONTEXT;
-  if (typeof context !== "object" || Array.isArray(context)) {
+  const prototype = typeof context === "object"
+    ? Object.getPrototypeOf(context)
+    : undefined;
+  if (prototype !== Object.prototype && prototype !== null) {
+    // A Map, an array or a String would encode as something else entirely.
     throw new ValidationException(
-      "EncryptionContext must be a map of strings to strings",
+      "EncryptionContext must be a plain object of strings to strings",
     );
   }
   const keys = Object.keys(context);

@@ -3,7 +3,12 @@
  * HSM, and each version's encryption budget.
  * @module
  */
-import { KeyUnavailableException, LimitExceededException } from "./errors.ts";
+import {
+  KeyUnavailableException,
+  LimitExceededException,
+  NotFoundException,
+  UnsupportedOperationException,
+} from "./errors.ts";
 import { keyIdToBytes } from "./key_id.ts";
 import type { KeyMaterial } from "./key_material.ts";
 import {
@@ -70,6 +75,18 @@ function live(record: KeyRecord): LiveKey {
   };
 }
 
+/** `key` brought up to date with its stored record, keeping budgets in use. */
+function refreshed(key: LiveKey, record: KeyRecord): LiveKey {
+  for (const version of record.versions) {
+    if (!key.versions.has(version.version)) {
+      key.versions.set(version.version, liveVersion(version));
+    }
+  }
+  key.record = record;
+  key.current = key.versions.get(record.versions.at(-1)!.version)!;
+  return key;
+}
+
 function liveVersion(record: KeyVersionRecord): LiveVersion {
   // After a restart, every reserved encryption counts as made.
   return { record, handle: undefined, used: record.encryptionsReserved };
@@ -90,20 +107,27 @@ export class KeyRing {
   readonly #now: () => number;
   readonly #maxEncryptionsPerVersion: number;
   readonly #cache = new Map<string, LiveKey>();
+  readonly #beside: boolean;
   /** Alias targets seen, by `account/alias`; only names that exist. */
   readonly #aliases = new Map<string, string>();
   #aliasGeneration = 0;
 
+  /**
+   * `beside`: another process owns the store. Keys are then read afresh on
+   * every use (no cache can go stale) and never rotated here.
+   */
   constructor(
     store: MetadataStore,
     material: KeyMaterial,
     now: () => number,
     maxEncryptionsPerVersion: number,
+    beside = false,
   ) {
     this.#store = store;
     this.#material = material;
     this.#now = now;
     this.#maxEncryptionsPerVersion = maxEncryptionsPerVersion;
+    this.#beside = beside;
   }
 
   /** The store, for account-level reads. */
@@ -129,23 +153,33 @@ export class KeyRing {
 
   /** A key by id (any account), or `undefined`. */
   async get(keyId: string): Promise<LiveKey | undefined> {
-    const cached = this.#cache.get(keyId);
+    const cached = this.cached(keyId);
     if (cached) return cached;
     const record = await this.#store.getKey(keyId);
-    if (record === undefined) return undefined;
     // Another caller may have loaded it while this one awaited the store.
-    const key = this.#cache.get(keyId) ?? live(record);
+    const known = this.#cache.get(keyId);
+    if (record === undefined) {
+      if (known !== undefined) this.#forget(known);
+      return undefined;
+    }
+    if (known !== undefined) {
+      // The owner's copy is the latest (all changes go through it); beside
+      // the owner, the store is.
+      return this.#beside ? refreshed(known, record) : known;
+    }
+    const key = live(record);
     this.#cache.set(keyId, key);
     return key;
   }
 
   /** A cached key, without touching the store. */
   cached(keyId: string): LiveKey | undefined {
-    return this.#cache.get(keyId);
+    return this.#beside ? undefined : this.#cache.get(keyId);
   }
 
   /** The key id an alias names, if it is cached. */
   cachedAliasTarget(accountId: string, aliasName: string): string | undefined {
+    if (this.#beside) return undefined;
     return this.#aliases.get(`${accountId}/${aliasName}`);
   }
 
@@ -159,7 +193,10 @@ export class KeyRing {
     const generation = this.#aliasGeneration;
     const alias = await this.#store.getAlias(accountId, aliasName);
     // Cache only if no alias changed while the store answered.
-    if (alias !== undefined && generation === this.#aliasGeneration) {
+    if (
+      alias !== undefined && generation === this.#aliasGeneration &&
+      !this.#beside
+    ) {
       this.#aliases.set(`${accountId}/${aliasName}`, alias.keyId);
     }
     return alias?.keyId;
@@ -181,9 +218,7 @@ export class KeyRing {
       precondition();
       const keyId = key.record.keyId;
       const materials = await this.#store.deleteKey(keyId, this.#now());
-      key.deleted = true;
-      this.#cache.delete(keyId);
-      this.forgetAliases();
+      this.#forget(key);
       for (const materialId of materials) await this.#discard(materialId);
     });
   }
@@ -237,11 +272,13 @@ export class KeyRing {
   ): Promise<void> {
     precondition();
     const previous = key.record;
-    key.record = { ...previous, ...changes };
+    const next = { ...previous, ...changes };
+    key.record = next;
     try {
-      await this.#store.updateKey(key.record);
+      await this.#store.updateKey(next);
     } catch (error) {
-      key.record = previous;
+      // Undo only our own change: a later one may already build on it.
+      if (key.record === next) key.record = previous;
       throw error;
     }
   }
@@ -313,6 +350,9 @@ export class KeyRing {
    */
   async #refill(key: LiveKey): Promise<void> {
     const version = key.current;
+    if (key.deleted) {
+      throw new NotFoundException(`key ${key.record.keyId} was deleted`);
+    }
     if (version.used < version.record.encryptionsReserved) return; // done meanwhile
     const range = await this.#store.reserveEncryptions(
       key.record.keyId,
@@ -321,11 +361,23 @@ export class KeyRing {
       this.#maxEncryptionsPerVersion,
     );
     if (range === undefined) {
+      if (this.#beside) return this.#awaitOwnerRotation(key);
       await this.#rotate(key, "AUTOMATIC");
       return;
     }
     version.used = range.from;
     version.record.encryptionsReserved = range.to;
+  }
+
+  /** Beside the owner: the owner rotates; use its new version if it has. */
+  async #awaitOwnerRotation(key: LiveKey): Promise<void> {
+    const spent = key.current;
+    await this.get(key.record.keyId);
+    if (key.current === spent) {
+      throw new UnsupportedOperationException(
+        `version ${spent.record.version} of key ${key.record.keyId} has used its encryption budget; the process that owns the data directory rotates it`,
+      );
+    }
   }
 
   /** Runs `work` after every earlier rotation or reservation of the key. */
@@ -357,6 +409,12 @@ export class KeyRing {
       handle,
       used: 0,
     };
+  }
+
+  #forget(key: LiveKey): void {
+    key.deleted = true;
+    this.#cache.delete(key.record.keyId);
+    this.forgetAliases();
   }
 
   async #discard(materialId: Uint8Array): Promise<void> {

@@ -70,8 +70,10 @@ export async function runMaintenance(
         report.deleted.push(keyId);
       } else if (rotationDue(key, now)) {
         await ring.rotate(key, "AUTOMATIC", still(() => rotationDue(key, now)));
+        // Rotation may have been turned off while the new material was made.
+        const period = key.record.rotationPeriodDays;
         await ring.update(key, {
-          nextRotationAt: now + key.record.rotationPeriodDays! * DAY_MS,
+          nextRotationAt: period === null ? null : now + period * DAY_MS,
         });
         report.rotated.push(keyId);
       }

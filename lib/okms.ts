@@ -127,6 +127,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
         new TokenKeyMaterial(hsm),
         config.now,
         config.maxEncryptionsPerVersion,
+        config.beside,
       );
       const kms: KmsContext = {
         hsm,

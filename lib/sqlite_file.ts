@@ -19,9 +19,10 @@ export function createPrivateFile(path: string): void {
 /**
  * Opens (creating if need be) an SQLite file readable by its owner only,
  * with durable commits: WAL, `synchronous = FULL` (a committed transaction
- * survives a crash or power loss), and a 5 s wait for other writers. The
- * file is made 0600 before SQLite opens it, so its `-wal` and `-shm`
- * companions get the same mode.
+ * survives a crash or power loss), and up to 1 s of waiting for another
+ * writer (calls are synchronous: longer would stall a server). The file is
+ * made 0600 before SQLite opens it, so its `-wal` and `-shm` companions get
+ * the same mode.
  *
  * @example
  * ```ts
@@ -32,7 +33,7 @@ export function openSqliteFile(path: string): DatabaseSync {
   createPrivateFile(path);
   const db = new DatabaseSync(path);
   try {
-    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("PRAGMA busy_timeout = 1000");
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");

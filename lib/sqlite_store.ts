@@ -96,7 +96,7 @@ interface VersionRow {
  * {@linkcode MetadataStore} in one SQLite file: WAL with synchronous commits
  * (a committed change survives a crash or power loss). Other processes may
  * read and write it too (administration beside a running server); each
- * transaction is atomic, and writers wait up to 5 s for each other.
+ * transaction is atomic, and writers wait up to 1 s for each other.
  *
  * @example
  * ```ts
@@ -266,7 +266,8 @@ export class SqliteStore implements MetadataStore {
       this.#db.prepare(
         `SELECT id FROM keys
          WHERE (state = 'PendingDeletion' AND deletion_date <= ?)
-            OR (state = 'Enabled' AND next_rotation_at <= ?)
+            OR (state = 'Enabled' AND rotation_period_days IS NOT NULL
+                AND next_rotation_at <= ?)
          ORDER BY id`,
       ).all(now, now).map((row) => String(row.id))
     );
@@ -350,7 +351,12 @@ export class SqliteStore implements MetadataStore {
           `SELECT encryptions_reserved AS n FROM key_versions
            WHERE key_id = ? AND version = ?`,
         ).get(keyId, version);
-        const from = Number(row?.n ?? max);
+        if (row === undefined) {
+          throw new NotFoundException(
+            `key ${keyId} version ${version} no longer exists`,
+          );
+        }
+        const from = Number(row.n);
         if (from >= max) return undefined;
         const to = Math.min(from + block, max);
         this.#db.prepare(

@@ -153,9 +153,12 @@ export function createApp(options: AppOptions): Hono<Env> {
     );
     record.operation = name;
     checkContentType(request.headers.get("content-type"));
-    const input: { keyId?: unknown; encryptionContext?: unknown } = operation
-      .decode(parseRequestBody(body), name);
-    body.fill(0); // it may hold a plaintext in base64
+    let input: { keyId?: unknown; encryptionContext?: unknown };
+    try {
+      input = operation.decode(parseRequestBody(body), name);
+    } finally {
+      body.fill(0); // it may hold a plaintext in base64
+    }
     if (typeof input.keyId === "string") record.keyId = input.keyId;
     if (input.encryptionContext !== undefined) {
       record.encryptionContext = input.encryptionContext as Record<

@@ -29,8 +29,11 @@ export interface AuditRecord {
 
 const encoder = new TextEncoder();
 
-/** Audit lines that may wait for a stuck output before new ones are dropped. */
-export const MAX_QUEUED_LINES = 100_000;
+/**
+ * How much audit text (UTF-16 code units, about bytes) may wait for a stuck
+ * output before new lines are dropped; one more batch may be in flight.
+ */
+export const MAX_QUEUED_CHARS = 32 * 1024 * 1024;
 
 /**
  * A JSON-lines audit log. Lines are queued and written in batches by one
@@ -46,20 +49,27 @@ export class AuditLog implements AsyncDisposable {
   readonly #out: { write(p: Uint8Array): Promise<number> };
   readonly #file?: Deno.FsFile;
   #pending: string[] = [];
+  #pendingChars = 0;
   #dropped = 0;
+  readonly #maxQueuedChars: number;
   #draining?: Promise<void>;
 
   private constructor(
     out: { write(p: Uint8Array): Promise<number> },
     file?: Deno.FsFile,
+    maxQueuedChars = MAX_QUEUED_CHARS,
   ) {
     this.#out = out;
     this.#file = file;
+    this.#maxQueuedChars = maxQueuedChars;
   }
 
-  /** A log over any writer (a pipe, a socket). */
-  static over(out: { write(p: Uint8Array): Promise<number> }): AuditLog {
-    return new AuditLog(out);
+  /** A log over any writer (a pipe, a socket), with a queue limit. */
+  static over(
+    out: { write(p: Uint8Array): Promise<number> },
+    maxQueuedChars = MAX_QUEUED_CHARS,
+  ): AuditLog {
+    return new AuditLog(out, undefined, maxQueuedChars);
   }
 
   /** A log appending to `path` (created mode 0600), or stdout for `-` or none. */
@@ -75,16 +85,18 @@ export class AuditLog implements AsyncDisposable {
 
   /**
    * Queues one record. While the output is stuck, at most
-   * {@linkcode MAX_QUEUED_LINES} wait; later ones are counted, and the count
-   * is logged once the output moves again, so memory stays bounded and the
-   * gap is on record.
+   * {@linkcode MAX_QUEUED_CHARS} of lines wait; later ones are counted, and
+   * the count is logged once the output moves again, so memory stays bounded
+   * and the gap is on record.
    */
   write(record: AuditRecord): void {
-    if (this.#pending.length >= MAX_QUEUED_LINES) {
+    const line = JSON.stringify(record) + "\n";
+    if (this.#pendingChars + line.length > this.#maxQueuedChars) {
       this.#dropped++;
       return;
     }
-    this.#pending.push(JSON.stringify(record) + "\n");
+    this.#pending.push(line);
+    this.#pendingChars += line.length;
     this.#draining ??= this.#drain();
   }
 
@@ -117,6 +129,7 @@ export class AuditLog implements AsyncDisposable {
           this.#pending.join("") + this.#droppedLine(),
         );
         this.#pending = [];
+        this.#pendingChars = 0;
         for (let at = 0; at < bytes.length;) {
           at += await this.#out.write(bytes.subarray(at));
         }

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { AuditLog, type AuditRecord, MAX_QUEUED_LINES } from "./audit.ts";
+import { AuditLog, type AuditRecord } from "./audit.ts";
 
 function record(i: number): AuditRecord {
   return {
     time: "t",
-    requestId: String(i),
+    requestId: String(i).padStart(8, "0"),
     outcome: "success",
     status: 200,
     latencyMs: 1,
@@ -12,6 +12,7 @@ function record(i: number): AuditRecord {
 }
 
 Deno.test("a stuck output bounds the queue, and the gap is logged once it moves", async () => {
+  const lineLength = JSON.stringify(record(0)).length + 1;
   const written: string[] = [];
   const release = Promise.withResolvers<void>();
   const out = {
@@ -21,18 +22,15 @@ Deno.test("a stuck output bounds the queue, and the gap is logged once it moves"
       return bytes.length;
     },
   };
-  const log = AuditLog.over(out);
-  // The first line is being written; then the queue fills, and 9 are dropped.
-  for (let i = 0; i < 1 + MAX_QUEUED_LINES + 9; i++) log.write(record(i));
+  // Room for 100 lines; the first line is in flight, 100 wait, 9 are dropped.
+  const log = AuditLog.over(out, 100 * lineLength);
+  for (let i = 0; i < 1 + 100 + 9; i++) log.write(record(i));
   release.resolve();
   await log.close();
   const lines = written.join("").trimEnd().split("\n");
-  assert.equal(lines.length, 1 + MAX_QUEUED_LINES + 1);
+  assert.equal(lines.length, 1 + 100 + 1);
+  assert.equal(JSON.parse(lines[100]).requestId, "00000100");
   const gap = JSON.parse(lines.at(-1)!);
   assert.equal(gap.outcome, "audit-lines-dropped");
   assert.equal(gap.count, 9);
-  assert.equal(
-    JSON.parse(lines[MAX_QUEUED_LINES]).requestId,
-    String(MAX_QUEUED_LINES),
-  );
 });

@@ -39,19 +39,25 @@ async function firstStart(
 ): Promise<NewAccessKey | undefined> {
   if (credentials.store.meta(FIRST_START_DONE) !== undefined) return undefined;
   const key = await credentials.createAccessKey(okms.accountId);
-  await Deno.writeTextFile(
-    credentialsFilePath(okms.config.dataDir),
-    [
-      `# okms access key of account ${key.accountId}, made on first start.`,
-      "# Keep it somewhere safe, then delete this file.",
-      "[default]",
-      `aws_access_key_id = ${key.accessKeyId}`,
-      `aws_secret_access_key = ${key.secretAccessKey}`,
-      "",
-    ].join("\n"),
-    { mode: 0o600 },
-  );
-  credentials.store.initMeta(FIRST_START_DONE, new Date().toISOString());
+  try {
+    await Deno.writeTextFile(
+      credentialsFilePath(okms.config.dataDir),
+      [
+        `# okms access key of account ${key.accountId}, made on first start.`,
+        "# Keep it somewhere safe, then delete this file.",
+        "[default]",
+        `aws_access_key_id = ${key.accessKeyId}`,
+        `aws_secret_access_key = ${key.secretAccessKey}`,
+        "",
+      ].join("\n"),
+      { mode: 0o600 },
+    );
+    credentials.store.initMeta(FIRST_START_DONE, new Date().toISOString());
+  } catch (error) {
+    // Nobody saw its secret: it must not stay active.
+    credentials.revokeAccessKey(key.accessKeyId);
+    throw error;
+  }
   return key;
 }
 

@@ -3,6 +3,7 @@
  * process, and a crash inside CreateKey leaves no half key.
  */
 import assert from "node:assert/strict";
+import { parseBlob } from "../lib/ciphertext_blob.ts";
 import { Okms } from "../mod.ts";
 import { cmkObjects, runChild, utf8 } from "./helpers.ts";
 
@@ -133,6 +134,56 @@ Deno.test("another process can administer beside the owner", async () => {
       ),
       "made beside",
     );
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("beside the owner, keys are read afresh and never rotated", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "okms-beside-" });
+  try {
+    await using okms = await Okms.open({
+      dataDir,
+      maxEncryptionsPerVersion: 3,
+    });
+    const { keyId } = await okms.createKey();
+    await okms.encrypt({ keyId, plaintext: utf8("owner") });
+    await okms.disableKey({ keyId });
+    // The beside process sees the owner's change at once.
+    const disabled = JSON.parse(
+      await runChild("beside_budget.ts", dataDir, keyId, "3"),
+    );
+    assert.deepEqual(disabled, {
+      state: "Disabled",
+      versions: [],
+      stop: "DisabledException",
+    });
+    await okms.enableKey({ keyId });
+    // The owner reserved the whole (tiny) budget of version 1 when it made
+    // it: beside, the version is spent, and it stops instead of rotating.
+    const spent = JSON.parse(
+      await runChild("beside_budget.ts", dataDir, keyId, "3"),
+    );
+    assert.deepEqual(spent, {
+      state: "Enabled",
+      versions: [],
+      stop: "UnsupportedOperationException",
+    });
+    assert.deepEqual(
+      (await okms.listKeyRotations({ keyId })).rotations,
+      [],
+      "no version made beside",
+    );
+    // The owner uses the rest of its reservation, then rotates.
+    const versions = [];
+    for (let i = 0; i < 3; i++) {
+      const { ciphertextBlob } = await okms.encrypt({
+        keyId,
+        plaintext: utf8("after"),
+      });
+      versions.push(parseBlob(ciphertextBlob).keyVersion);
+    }
+    assert.deepEqual(versions, [1, 1, 2]);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }

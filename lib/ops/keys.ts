@@ -147,6 +147,6 @@ export async function updateKeyDescription(
   input: KeyIdInput & { description: string },
 ): Promise<void> {
   const text = description(input?.description);
-  const key = await scope.key(input.keyId, "UpdateKeyDescription");
+  const key = await scope.keyNotAlias(input.keyId, "UpdateKeyDescription");
   await scope.update(key, "UpdateKeyDescription", { description: text });
 }
