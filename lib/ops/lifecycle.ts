@@ -23,26 +23,31 @@ export interface ScheduleKeyDeletionOutput {
   pendingWindowInDays: number;
 }
 
+/** Puts a key in `state` (no change when it is there already). */
+async function switchKey(
+  scope: AccountScope,
+  keyId: unknown,
+  operation: "EnableKey" | "DisableKey",
+  state: "Enabled" | "Disabled",
+): Promise<void> {
+  const key = await scope.keyNotAlias(keyId, operation);
+  if (key.record.state !== state) await scope.update(key, operation, { state });
+}
+
 /** Enables a disabled key (no change when already enabled). */
-export async function enableKey(
+export function enableKey(
   scope: AccountScope,
   input: KeyIdInput,
 ): Promise<void> {
-  const key = await scope.keyNotAlias(input?.keyId, "EnableKey");
-  if (key.record.state !== "Enabled") {
-    await scope.update(key, "EnableKey", { state: "Enabled" });
-  }
+  return switchKey(scope, input?.keyId, "EnableKey", "Enabled");
 }
 
 /** Disables a key: it can no longer encrypt or decrypt until enabled. */
-export async function disableKey(
+export function disableKey(
   scope: AccountScope,
   input: KeyIdInput,
 ): Promise<void> {
-  const key = await scope.keyNotAlias(input?.keyId, "DisableKey");
-  if (key.record.state !== "Disabled") {
-    await scope.update(key, "DisableKey", { state: "Disabled" });
-  }
+  return switchKey(scope, input?.keyId, "DisableKey", "Disabled");
 }
 
 /**
