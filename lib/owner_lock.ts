@@ -34,13 +34,15 @@ export class OwnerLock implements Disposable {
     const db = new DatabaseSync(path);
     try {
       db.exec("PRAGMA locking_mode = EXCLUSIVE");
+      db.exec("PRAGMA journal_mode = MEMORY"); // no journal file beside it
       db.exec("BEGIN EXCLUSIVE");
       db.exec("COMMIT");
     } catch (error) {
       db.close();
       if (/locked|busy/i.test((error as Error).message)) {
         throw new Error(
-          `the okms data directory ${dataDir} is in use by another process`,
+          `the okms data directory ${dataDir} is in use by another process ` +
+            "(to administer it meanwhile, open it with { beside: true } or use the admin task)",
         );
       }
       throw error;

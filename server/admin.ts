@@ -20,10 +20,19 @@ deno task admin <command> [--data-dir <dir>] [--region <name>] [--pkcs11-* ...]
   create-access-key [--account <id>] an access key (default: the default account)
   list-access-keys [--account <id>]  access keys, never their secrets
   revoke-access-key <access-key-id>  revokes at once, also on a running server
-  list-accounts                      account ids, the default first
+  list-accounts                      account ids and default key ARNs, the default first
 
 Every command works beside a running server, which sees its effects at once.
+Dates are epoch milliseconds.
 `;
+
+const COMMANDS = [
+  "create-account",
+  "create-access-key",
+  "list-access-keys",
+  "revoke-access-key",
+  "list-accounts",
+];
 
 const ADMIN_FLAGS = {
   ...OKMS_FLAGS,
@@ -36,6 +45,18 @@ type Values = Record<string, string | boolean | undefined>;
 function dataDir(values: Values): string {
   return (values["data-dir"] as string | undefined) ??
     (Deno.env.get("OKMS_DATA_DIR") || ".okms");
+}
+
+/** Refuses a data directory that does not exist: a typo must not make a new KMS. */
+async function requireDataDir(dir: string): Promise<void> {
+  try {
+    if ((await Deno.stat(`${dir}/okms.db`)).isFile) return;
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(
+    `no okms data directory at ${dir}: start the server first, or give --data-dir`,
+  );
 }
 
 async function withCredentials<T>(
@@ -68,7 +89,12 @@ export async function runAdmin(args: string[]): Promise<unknown> {
   const { values, positionals } = parseFlags(args, ADMIN_FLAGS);
   const [command, ...rest] = positionals;
   const account = values.account as string | undefined;
-  if (values.help || command === undefined) return ADMIN_USAGE;
+  if (values.help) return ADMIN_USAGE;
+  if (command === undefined) throw new ConfigError("which command?");
+  if (!COMMANDS.includes(command)) {
+    throw new ConfigError(`unknown command ${command}`);
+  }
+  await requireDataDir(dataDir(values));
   if (rest.length > (command === "revoke-access-key" ? 1 : 0)) {
     throw new ConfigError(`unexpected argument ${rest.at(-1)}`);
   }
@@ -86,6 +112,9 @@ export async function runAdmin(args: string[]): Promise<unknown> {
           credentials.createAccessKey(account ?? okms.accountId),
       );
     case "list-access-keys":
+      if (account !== undefined) {
+        await withCredentials(values, (okms) => okms.account(account));
+      }
       return withStore(values, (store) => store.list(account));
     case "revoke-access-key": {
       const id = rest[0];
@@ -93,15 +122,18 @@ export async function runAdmin(args: string[]): Promise<unknown> {
       return withStore(values, (store) => store.revoke(id, Date.now()));
     }
     case "list-accounts":
-      return await withCredentials(
-        values,
-        async (okms, credentials) =>
-          (await okms.listAccounts()).filter((id) =>
-            id !== credentials.internalAccountId
-          ),
-      );
+      return await withCredentials(values, async (okms, credentials) => {
+        const ids = (await okms.listAccounts()).filter((id) =>
+          id !== credentials.internalAccountId
+        );
+        return await Promise.all(ids.map(async (accountId) => ({
+          accountId,
+          defaultKeyArn:
+            (await (await okms.account(accountId)).defaultKey()).arn,
+        })));
+      });
     default:
-      throw new ConfigError(`unknown command ${command}`);
+      throw new ConfigError(`unknown command ${command}`); // kept in step with COMMANDS
   }
 }
 

@@ -109,7 +109,12 @@ export function parseFlags<const F extends ParseArgsConfig["options"]>(
       positionals,
     };
   } catch (error) {
-    throw new ConfigError((error as Error).message);
+    const unknown = /Unknown option '([^']+)'/.exec((error as Error).message);
+    throw new ConfigError(
+      unknown
+        ? `unknown flag ${unknown[1]} (see --help)`
+        : (error as Error).message,
+    );
   }
 }
 

@@ -61,16 +61,30 @@ async function firstStart(
   return key;
 }
 
-function banner(
+async function banner(
   url: string,
   okms: Okms,
   defaultKeyArn: string,
   first: NewAccessKey | undefined,
-): string {
+): Promise<string> {
   const { dataDir, region } = okms.config;
   const lines = [
     `okms listening on ${url} (region ${region}, data in ${dataDir})`,
   ];
+  if (url.startsWith("http:") && !isLoopbackUrl(url)) {
+    lines.push(
+      "WARNING: plain HTTP beyond loopback (--insecure-http): only behind a TLS proxy.",
+    );
+  }
+  // A wildcard address is where to listen, not where to connect.
+  url = url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, "//127.0.0.1");
+  if (first === undefined && await exists(credentialsFilePath(dataDir))) {
+    lines.push(
+      `Reminder: ${
+        credentialsFilePath(dataDir)
+      } still holds a secret key; move it elsewhere and delete the file.`,
+    );
+  }
   if (first !== undefined) {
     const file = credentialsFilePath(dataDir);
     lines.push(
@@ -111,6 +125,37 @@ function listen(
   }
 }
 
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === "localhost" || host === "[::1]" || host.startsWith("127.");
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The PEM files of `--tls-cert`/`--tls-key`, read before anything else is touched. */
+async function readTls(
+  tls: ServerConfig["tls"],
+): Promise<{ cert: string; key: string } | undefined> {
+  if (tls === undefined) return undefined;
+  const read = (flag: string, path: string) =>
+    Deno.readTextFile(path).catch((error) => {
+      throw new ConfigError(
+        `cannot read ${flag} ${path}: ${(error as Error).message}`,
+      );
+    });
+  return {
+    cert: await read("--tls-cert", tls.certFile),
+    key: await read("--tls-key", tls.keyFile),
+  };
+}
+
 /**
  * Starts the server as `config` says and returns it running.
  *
@@ -129,6 +174,7 @@ export async function startServer(
     for (const close of closers.reverse()) await close();
   };
   try {
+    const tls = await readTls(config.tls);
     const okms = await Okms.open(config.okms);
     closers.push(() => okms.close());
     const store = AccessKeyStore.open(accessKeyDbPath(okms.config.dataDir));
@@ -143,10 +189,6 @@ export async function startServer(
       audit: (record) => audit.write(record),
       clockSkewSeconds: config.clockSkewSeconds,
     });
-    const tls = config.tls && {
-      cert: await Deno.readTextFile(config.tls.certFile),
-      key: await Deno.readTextFile(config.tls.keyFile),
-    };
     const server = listen(config, tls, app.fetch);
     closers.push(() => server.shutdown());
     // Only once the port is ours, so a failed start leaves no unseen key.
@@ -154,7 +196,7 @@ export async function startServer(
     const { hostname, port } = server.addr;
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
     const url = `${tls ? "https" : "http"}://${host}:${port}`;
-    log(banner(url, okms, (await okms.defaultKey()).arn, firstAccessKey));
+    log(await banner(url, okms, (await okms.defaultKey()).arn, firstAccessKey));
     let stopping: Promise<void> | undefined;
     const shutdown = () => stopping ??= closeAll();
     return {

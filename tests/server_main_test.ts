@@ -103,7 +103,20 @@ Deno.test("server and admin processes", async (t) => {
         ],
       }).output();
       assert.equal(bad.code, 2);
+      assert.match(
+        new TextDecoder().decode(bad.stderr),
+        /okms: unknown flag --prot \(see --help\)/,
+      );
       assert.equal((await admin(["frobnicate", ...common])).code, 2);
+      assert.equal((await admin([...common])).code, 2, "no command");
+      // Before any server made it, the data directory is not created behind the user's back.
+      const none = await admin(["list-accounts", ...common]);
+      assert.equal(none.code, 2);
+      assert.match(none.stderr, /no okms data directory at .*give --data-dir/);
+      await assert.rejects(
+        Deno.stat(`${dataDir}/okms.db`),
+        Deno.errors.NotFound,
+      );
     });
 
     let first = { accessKeyId: "", secretAccessKey: "" };
@@ -240,13 +253,27 @@ Deno.test("server and admin processes", async (t) => {
         assert.equal((revoked.json as { status: string }).status, "Revoked");
         const accounts = await admin(["list-accounts", ...common]);
         assert.deepEqual(
-          accounts.json,
+          (accounts.json as { accountId: string }[]).map((a) => a.accountId),
           [accountA, b.accountId],
           "the internal account is hidden",
+        );
+        assert.match(
+          (accounts.json as { defaultKeyArn: string }[])[0].defaultKeyArn,
+          new RegExp(`^arn:aws:kms:eu-west-2:${accountA}:key/`),
         );
         assert.equal(
           (await admin(["revoke-access-key", "AKIANONE", ...common])).code,
           1,
+        );
+        assert.equal(
+          (await admin([
+            "list-access-keys",
+            "--account",
+            "999999999999",
+            ...common,
+          ])).code,
+          1,
+          "an unknown account is an error, not an empty list",
         );
         assert.equal(
           (await admin([
