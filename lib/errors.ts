@@ -73,11 +73,6 @@ export class InvalidMarkerException extends KmsError {
   override name = "InvalidMarkerException";
 }
 
-/** A key ARN is malformed or names another region. */
-export class InvalidArnException extends KmsError {
-  override name = "InvalidArnException";
-}
-
 /** The key's material is not available in the HSM. */
 export class KeyUnavailableException extends KmsError {
   override name = "KeyUnavailableException";

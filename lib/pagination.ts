@@ -3,9 +3,10 @@
  * @module
  */
 import { InvalidMarkerException } from "./errors.ts";
+import { requireInteger } from "./validation.ts";
 
 /** A marker for a position: base64url of its JSON. */
-export function encodeMarker(position: unknown): string {
+function encodeMarker(position: unknown): string {
   return new TextEncoder().encode(JSON.stringify(position)).toBase64({
     alphabet: "base64url",
     omitPadding: true,
@@ -21,7 +22,7 @@ export function encodeMarker(position: unknown): string {
  * const after = decodeMarker(marker, (v): v is string => typeof v === "string");
  * ```
  */
-export function decodeMarker<T>(
+function decodeMarker<T>(
   marker: unknown,
   isPosition: (value: unknown) => value is T,
 ): T {
@@ -36,6 +37,35 @@ export function decodeMarker<T>(
     // reported below
   }
   throw new InvalidMarkerException("the marker is not one okms returned");
+}
+
+/** A position that is a string (a name or tag key). */
+export function isString(value: unknown): value is string {
+  return typeof value === "string";
+}
+
+/**
+ * A listing's `Limit` (`defaultLimit` when absent, else 1..`maxLimit`) and
+ * the position its `Marker` holds (`undefined` when absent).
+ *
+ * @example
+ * ```ts
+ * const { limit, after } = pageRequest(input, 50, 100, isString);
+ * ```
+ */
+export function pageRequest<T>(
+  input: { limit?: unknown; marker?: unknown } | undefined,
+  defaultLimit: number,
+  maxLimit: number,
+  isPosition: (value: unknown) => value is T,
+): { limit: number; after: T | undefined } {
+  const limit = input?.limit === undefined
+    ? defaultLimit
+    : requireInteger("Limit", input.limit, 1, maxLimit);
+  const after = input?.marker === undefined
+    ? undefined
+    : decodeMarker(input.marker, isPosition);
+  return { limit, after };
 }
 
 /** A page of `limit` items from `limit + 1` fetched, with its next marker. */

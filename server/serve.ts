@@ -29,7 +29,7 @@ export interface RunningServer extends AsyncDisposable {
 const FIRST_START_DONE = "first_start_done";
 
 /** The shared-credentials file written on first start. */
-export function credentialsFilePath(dataDir: string): string {
+function credentialsFilePath(dataDir: string): string {
   return `${dataDir}/credentials`;
 }
 

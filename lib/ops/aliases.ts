@@ -15,8 +15,7 @@ import {
   NameTakenError,
   QuotaReachedError,
 } from "../metadata_store.ts";
-import { decodeMarker, page } from "../pagination.ts";
-import { requireInteger } from "../validation.ts";
+import { isString, page, pageRequest } from "../pagination.ts";
 
 /** CreateAlias' and UpdateAlias' input. */
 export interface AliasInput {
@@ -150,12 +149,7 @@ export async function listAliases(
   scope: AccountScope,
   input: ListAliasesInput = {},
 ): Promise<ListAliasesOutput> {
-  const limit = input.limit === undefined
-    ? 50
-    : requireInteger("Limit", input.limit, 1, 100);
-  const after = input.marker === undefined
-    ? ""
-    : decodeMarker(input.marker, (v): v is string => typeof v === "string");
+  const { limit, after = "" } = pageRequest(input, 50, 100, isString);
   const keyId = input.keyId === undefined
     ? undefined
     : (await scope.keyNotAlias(input.keyId, "DescribeKey")).record.keyId;

@@ -8,8 +8,8 @@ import { keyArn } from "../key_id.ts";
 import type { KeyMetadata } from "../key_metadata.ts";
 import type { KeyCursor, Tag } from "../metadata_store.ts";
 import { OkmsKey } from "../okms_key.ts";
-import { decodeMarker, page } from "../pagination.ts";
-import { requireInteger, requireString, requireTags } from "../validation.ts";
+import { page, pageRequest } from "../pagination.ts";
+import { requireString, requireTags } from "../validation.ts";
 
 /** CreateKey's input. */
 export interface CreateKeyInput {
@@ -114,12 +114,7 @@ export async function listKeys(
   scope: AccountScope,
   input: ListKeysInput = {},
 ): Promise<ListKeysOutput> {
-  const limit = input.limit === undefined
-    ? 100
-    : requireInteger("Limit", input.limit, 1, 1000);
-  const after = input.marker === undefined
-    ? undefined
-    : decodeMarker(input.marker, isCursor);
+  const { limit, after } = pageRequest(input, 100, 1000, isCursor);
   const cursor: KeyCursor | undefined = after &&
     { createdAt: after[0], keyId: after[1] };
   const fetched = await scope.kms.ring.store.listKeys(

@@ -6,7 +6,7 @@
 import type { AccountScope } from "../account_scope.ts";
 import { LimitExceededException } from "../errors.ts";
 import type { KeyVersionRecord } from "../metadata_store.ts";
-import { decodeMarker, page } from "../pagination.ts";
+import { page, pageRequest } from "../pagination.ts";
 import { DAY_MS, requireInteger } from "../validation.ts";
 import type { KeyIdInput } from "./keys.ts";
 
@@ -144,11 +144,10 @@ export async function listKeyRotations(
   scope: AccountScope,
   input: ListKeyRotationsInput,
 ): Promise<ListKeyRotationsOutput> {
-  const limit = input?.limit === undefined
-    ? 100
-    : requireInteger("Limit", input.limit, 1, 1000);
-  const after = input.marker === undefined ? 1 : decodeMarker(
-    input.marker,
+  const { limit, after = 1 } = pageRequest(
+    input,
+    100,
+    1000,
     Number.isInteger as (v: unknown) => v is number,
   );
   const key = await scope.keyNotAlias(input.keyId, "ListKeyRotations");

@@ -5,12 +5,8 @@
 import type { AccountScope } from "../account_scope.ts";
 import { LimitExceededException, ValidationException } from "../errors.ts";
 import type { Tag } from "../metadata_store.ts";
-import { decodeMarker, page } from "../pagination.ts";
-import {
-  MAX_TAGS_PER_KEY,
-  requireInteger,
-  requireTags,
-} from "../validation.ts";
+import { isString, page, pageRequest } from "../pagination.ts";
+import { MAX_TAGS_PER_KEY, requireTags } from "../validation.ts";
 import type { KeyIdInput } from "./keys.ts";
 
 /** ListResourceTags' input. */
@@ -67,12 +63,7 @@ export async function listResourceTags(
   scope: AccountScope,
   input: ListResourceTagsInput,
 ): Promise<ListResourceTagsOutput> {
-  const limit = input?.limit === undefined
-    ? 50
-    : requireInteger("Limit", input.limit, 1, 50);
-  const after = input.marker === undefined
-    ? ""
-    : decodeMarker(input.marker, (v): v is string => typeof v === "string");
+  const { limit, after = "" } = pageRequest(input, 50, 50, isString);
   const key = await scope.keyNotAlias(input.keyId, "ListResourceTags");
   const sorted = key.record.tags.filter((t) => t.tagKey > after)
     .sort((a, b) => a.tagKey < b.tagKey ? -1 : 1);
