@@ -21,11 +21,23 @@
  */
 export class KmsError extends Error {
   override name = "KMSInternalException";
+  /** The key the operation was refused for, when there is one (for audit). */
+  readonly keyArn?: string;
+
+  constructor(message?: string, options?: { keyArn?: string }) {
+    super(message);
+    if (options?.keyArn !== undefined) this.keyArn = options.keyArn;
+  }
 }
 
 /** An input is missing, of the wrong type, or out of range. */
 export class ValidationException extends KmsError {
   override name = "ValidationException";
+}
+
+/** An alias name is malformed or reserved (`alias/aws/…`). */
+export class InvalidAliasNameException extends KmsError {
+  override name = "InvalidAliasNameException";
 }
 
 /** The key (or alias, or account) does not exist, or is not the caller's. */

@@ -12,11 +12,14 @@ import type { KeyState } from "./metadata_store.ts";
 
 type Refusal = (arn: string) => KmsError;
 
-const disabled: Refusal = (arn) => new DisabledException(`${arn} is disabled`);
+const disabled: Refusal = (arn) =>
+  new DisabledException(`${arn} is disabled`, { keyArn: arn });
 const pendingDeletion: Refusal = (arn) =>
-  new KMSInvalidStateException(`${arn} is pending deletion`);
+  new KMSInvalidStateException(`${arn} is pending deletion`, { keyArn: arn });
 const notPendingDeletion: Refusal = (arn) =>
-  new KMSInvalidStateException(`${arn} is not pending deletion`);
+  new KMSInvalidStateException(`${arn} is not pending deletion`, {
+    keyArn: arn,
+  });
 
 /** How each state answers one kind of operation: allowed, or refused. */
 type Rule = Readonly<Record<KeyState, Refusal | undefined>>;

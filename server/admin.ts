@@ -47,15 +47,37 @@ function dataDir(values: Values): string {
     (Deno.env.get("OKMS_DATA_DIR") || ".okms");
 }
 
-/** Refuses a data directory that does not exist: a typo must not make a new KMS. */
+/**
+ * Refuses a data directory that does not exist (a typo must not make a new
+ * KMS) or cannot be read, saying which.
+ */
 async function requireDataDir(dir: string): Promise<void> {
+  const database = `${dir}/okms.db`;
   try {
-    if ((await Deno.stat(`${dir}/okms.db`)).isFile) return;
-  } catch {
-    // reported below
+    await Deno.open(database, { read: true }).then((file) => file.close());
+    return;
+  } catch (error) {
+    if (error instanceof Deno.errors.PermissionDenied) {
+      const owner = await Deno.stat(dir).then((s) => s.uid, () => null);
+      throw new ConfigError(
+        `cannot read the okms data directory ${dir}: permission denied${
+          owner === null
+            ? ""
+            : ` (it belongs to uid ${owner}: run as that user)`
+        }`,
+      );
+    }
+    if (!(error instanceof Deno.errors.NotFound)) {
+      throw new ConfigError(
+        `cannot read ${database}: ${(error as Error).message}`,
+      );
+    }
   }
+  const isDir = await Deno.stat(dir).then((s) => s.isDirectory, () => false);
   throw new ConfigError(
-    `no okms data directory at ${dir}: start the server first, or give --data-dir`,
+    isDir
+      ? `${dir} is not an okms data directory (it has no okms.db): start the server on it first, or give the right --data-dir`
+      : `no okms data directory at ${dir}: start the server first, or give --data-dir`,
   );
 }
 

@@ -40,6 +40,8 @@ export interface AppOptions {
   operations?: Readonly<Record<string, Operation>>;
   /** The clock for signature dates, epoch milliseconds; `Date.now`. */
   now?: () => number;
+  /** Where internal faults are reported (one JSON line each); stderr. */
+  faultLog?: (line: string) => void;
 }
 
 type Env = { Variables: { audit: AuditRecord } };
@@ -61,13 +63,17 @@ function keyIdOf(result: unknown): string | undefined {
   return typeof keyId === "string" ? keyId : undefined;
 }
 
-function errorResponse(c: Context<Env>, error: unknown): Response {
+function errorResponse(
+  c: Context<Env>,
+  error: unknown,
+  faultLog: (line: string) => void,
+): Response {
   const record = c.get("audit");
   let kmsError: KmsError;
   if (error instanceof KmsError) {
     kmsError = error;
   } else {
-    console.error(JSON.stringify({
+    faultLog(JSON.stringify({
       time: new Date().toISOString(),
       requestId: record.requestId,
       fault: error instanceof Error ? `${error.name}: ${error.message}` : "?",
@@ -77,6 +83,8 @@ function errorResponse(c: Context<Env>, error: unknown): Response {
     );
   }
   record.errorType = kmsError.name;
+  record.errorMessage = kmsError.message;
+  if (kmsError.keyArn !== undefined) record.keyId = kmsError.keyArn;
   return c.body(
     JSON.stringify({ __type: kmsError.name, message: kmsError.message }),
     errorStatus(kmsError) as 400,
@@ -98,6 +106,7 @@ function errorResponse(c: Context<Env>, error: unknown): Response {
  */
 export function createApp(options: AppOptions): Hono<Env> {
   const { okms, audit, operations = OPERATIONS } = options;
+  const faultLog = options.faultLog ?? ((line) => console.error(line));
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const verifier = new SigV4Verifier({
     region: okms.config.region,
@@ -185,8 +194,9 @@ export function createApp(options: AppOptions): Hono<Env> {
     errorResponse(
       c,
       new UnknownRouteException("okms answers POST / only"),
+      faultLog,
     )
   );
-  app.onError((error, c) => errorResponse(c, error));
+  app.onError((error, c) => errorResponse(c, error, faultLog));
   return app;
 }

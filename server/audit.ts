@@ -23,6 +23,8 @@ export interface AuditRecord {
   outcome: "success" | "error";
   /** The `__type` sent, on error. */
   errorType?: string;
+  /** The error's message, on error (messages never hold secrets). */
+  errorMessage?: string;
   status: number;
   latencyMs: number;
 }

@@ -27,6 +27,9 @@ export interface ServerConfig {
 export const OKMS_FLAGS = {
   "data-dir": { type: "string" },
   region: { type: "string" },
+  "key-quota": { type: "string" },
+  "max-encryptions-per-version": { type: "string" },
+  "maintenance-interval-ms": { type: "string" },
   "pkcs11-module": { type: "string" },
   "pkcs11-token-label": { type: "string" },
   "pkcs11-pin-file": { type: "string" },
@@ -54,6 +57,10 @@ deno task serve [flags]
   --port <n>                    OKMS_PORT                 8080
   --region <name>               OKMS_REGION               eu-west-2
   --data-dir <dir>              OKMS_DATA_DIR             .okms
+  --key-quota <n>               OKMS_KEY_QUOTA            20 keys per account (pending deletion included)
+  --max-encryptions-per-version <n>
+                                OKMS_MAX_ENCRYPTIONS_PER_VERSION  2^30, then okms rotates
+  --maintenance-interval-ms <n> OKMS_MAINTENANCE_INTERVAL_MS  60000 (due deletions, rotations)
   --pkcs11-module <path>        OKMS_PKCS11_MODULE        SoftHSM2
   --pkcs11-token-label <label>  OKMS_PKCS11_TOKEN_LABEL   embedded token
   --pkcs11-pin-file <file>      OKMS_PKCS11_PIN_FILE      (or OKMS_PKCS11_PIN)
@@ -118,6 +125,12 @@ export function parseFlags<const F extends ParseArgsConfig["options"]>(
   }
 }
 
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(values).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
+
 /**
  * The library options the {@linkcode OKMS_FLAGS} give.
  *
@@ -131,6 +144,20 @@ export function okmsOptions(
   values: Record<string, string | boolean | undefined>,
 ): OkmsOptions {
   const text = (name: string) => values[name] as string | undefined;
+  // The library checks each number's range; here only its form.
+  const whole = (name: string) => {
+    const value = text(name);
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) {
+      throw new ConfigError(`--${name} must be a whole number`);
+    }
+    return Number(value);
+  };
+  const numbers = {
+    keyQuota: whole("key-quota"),
+    maxEncryptionsPerVersion: whole("max-encryptions-per-version"),
+    maintenanceIntervalMs: whole("maintenance-interval-ms"),
+  };
   const pkcs11 = {
     module: text("pkcs11-module"),
     tokenLabel: text("pkcs11-token-label"),
@@ -139,6 +166,7 @@ export function okmsOptions(
   return {
     dataDir: text("data-dir"),
     region: text("region"),
+    ...definedOnly(numbers),
     ...(Object.values(pkcs11).some((v) => v !== undefined) ? { pkcs11 } : {}),
   };
 }

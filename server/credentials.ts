@@ -72,13 +72,16 @@ export class Credentials implements SecretSource, Disposable {
   /** Cached keys whose row was read since the table last changed elsewhere. */
   readonly #verified = new Set<string>();
   #dataVersion = -1;
+  readonly #warn: (line: string) => void;
 
   private constructor(
     okms: Okms,
     store: AccessKeyStore,
     internal: OkmsAccount,
     sealingKey: string,
+    warn: (line: string) => void,
   ) {
+    this.#warn = warn;
     this.#okms = okms;
     this.store = store;
     this.#internal = internal;
@@ -88,9 +91,14 @@ export class Credentials implements SecretSource, Disposable {
 
   /**
    * Opens the access keys of `okms`, creating the internal account on first
-   * use. Takes ownership of `store` (closed by {@linkcode close}).
+   * use. Takes ownership of `store` (closed by {@linkcode close}). `warn`
+   * receives the line saying a stored secret does not open (tampering).
    */
-  static async open(okms: Okms, store: AccessKeyStore): Promise<Credentials> {
+  static async open(
+    okms: Okms,
+    store: AccessKeyStore,
+    warn: (line: string) => void = (line) => console.error(line),
+  ): Promise<Credentials> {
     const accountId = store.initMeta(INTERNAL_ACCOUNT, newAccountId());
     let internal: OkmsAccount;
     try {
@@ -100,7 +108,7 @@ export class Credentials implements SecretSource, Disposable {
       internal = await okms.createAccount(accountId);
     }
     const sealingKey = (await internal.defaultKey()).arn;
-    return new Credentials(okms, store, internal, sealingKey);
+    return new Credentials(okms, store, internal, sealingKey, warn);
   }
 
   /**
@@ -173,7 +181,7 @@ export class Credentials implements SecretSource, Disposable {
       }));
     } catch (error) {
       if (!(error instanceof InvalidCiphertextException)) throw error;
-      console.error(
+      this.#warn(
         `okms: the sealed secret of access key ${accessKeyId} does not open: refusing the key`,
       );
       return undefined;

@@ -35,16 +35,6 @@ export class UnrecognizedClientException extends KmsError {
   override name = "UnrecognizedClientException";
 }
 
-/** The body is larger than the server accepts. */
-export class RequestEntityTooLargeException extends KmsError {
-  override name = "RequestEntityTooLargeException";
-}
-
-/** The request headers are too many or too large. */
-export class RequestHeaderFieldsTooLargeException extends KmsError {
-  override name = "RequestHeaderFieldsTooLargeException";
-}
-
 /** No route: okms answers `POST /` only. */
 export class UnknownRouteException extends KmsError {
   override name = "UnknownOperationException";
@@ -57,8 +47,6 @@ const STATUS: Readonly<Record<string, number>> = {
   KMSInvalidStateException: 409,
   AlreadyExistsException: 409,
   MissingAuthenticationTokenException: 403,
-  RequestEntityTooLargeException: 413,
-  RequestHeaderFieldsTooLargeException: 431,
   KeyUnavailableException: 500,
   KMSInternalException: 500,
   DependencyTimeoutException: 503,

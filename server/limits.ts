@@ -1,12 +1,12 @@
 /**
  * Request size limits, enforced before anything is parsed: header count and
- * size, and the body read up to a cap.
+ * size, and the body read up to a cap. Limits are refused with AWS KMS's own
+ * `ValidationException` (400), the error it gives a member over its length,
+ * since SDKs surface names outside the KMS model only as generic errors.
  * @module
  */
-import {
-  RequestEntityTooLargeException,
-  RequestHeaderFieldsTooLargeException,
-} from "./errors.ts";
+import { KmsError, ValidationException } from "../mod.ts";
+import { SerializationException } from "./errors.ts";
 
 /** The limits a request must keep. */
 export interface RequestLimits {
@@ -28,7 +28,7 @@ export const DEFAULT_LIMITS: Readonly<RequestLimits> = {
 /**
  * Checks the number and total size of the request headers.
  *
- * @throws {RequestHeaderFieldsTooLargeException} when they exceed the limits.
+ * @throws {ValidationException} when they exceed the limits.
  */
 export function checkHeaders(headers: Headers, limits: RequestLimits): void {
   let count = 0;
@@ -38,14 +38,14 @@ export function checkHeaders(headers: Headers, limits: RequestLimits): void {
     bytes += name.length + value.length;
   }
   if (count > limits.maxHeaders || bytes > limits.maxHeaderBytes) {
-    throw new RequestHeaderFieldsTooLargeException(
+    throw new ValidationException(
       `requests carry at most ${limits.maxHeaders} headers of ${limits.maxHeaderBytes} bytes in all`,
     );
   }
 }
 
 function tooLarge(limit: number): never {
-  throw new RequestEntityTooLargeException(
+  throw new ValidationException(
     `the request body is larger than ${limit} bytes`,
   );
 }
@@ -55,13 +55,30 @@ function tooLarge(limit: number): never {
  * `Content-Length` is refused unread, and a body without one is streamed
  * and cut off as soon as it passes the limit.
  *
- * @throws {RequestEntityTooLargeException} when the body is too large.
+ * @throws {ValidationException} when the body is too large.
+ * @throws {SerializationException} when the body cannot be read in full: the
+ * client sent less than its `Content-Length`, or closed its side early.
  * @example
  * ```ts
  * const body = await readBody(request, 65536);
  * ```
  */
 export async function readBody(
+  request: Request,
+  maxBytes: number,
+): Promise<Uint8Array> {
+  try {
+    return await readWithin(request, maxBytes);
+  } catch (error) {
+    if (error instanceof KmsError) throw error;
+    // Only the connection can fail a body read: the client's doing.
+    throw new SerializationException(
+      "the request body could not be read in full (it ended before its Content-Length, or the connection closed)",
+    );
+  }
+}
+
+async function readWithin(
   request: Request,
   maxBytes: number,
 ): Promise<Uint8Array> {

@@ -61,44 +61,58 @@ async function firstStart(
   return key;
 }
 
-async function banner(
-  url: string,
-  okms: Okms,
-  defaultKeyArn: string,
-  first: NewAccessKey | undefined,
-): Promise<string> {
+/** What the banner tells of a start. */
+interface BannerFacts {
+  url: string;
+  okms: Okms;
+  defaultKeyArn: string;
+  first: NewAccessKey | undefined;
+  auditLog: string | undefined;
+}
+
+async function banner(facts: BannerFacts): Promise<string> {
+  const { okms, defaultKeyArn, first } = facts;
   const { dataDir, region } = okms.config;
   const lines = [
-    `okms listening on ${url} (region ${region}, data in ${dataDir})`,
+    `okms listening on ${facts.url} (region ${region}, data in ${dataDir}, process ${Deno.pid})`,
   ];
-  if (url.startsWith("http:") && !isLoopbackUrl(url)) {
+  if (facts.url.startsWith("http:") && !isLoopbackUrl(facts.url)) {
     lines.push(
       "WARNING: plain HTTP beyond loopback (--insecure-http): only behind a TLS proxy.",
     );
   }
   // A wildcard address is where to listen, not where to connect.
-  url = url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, "//127.0.0.1");
-  if (first === undefined && await exists(credentialsFilePath(dataDir))) {
-    lines.push(
-      `Reminder: ${
-        credentialsFilePath(dataDir)
-      } still holds a secret key; move it elsewhere and delete the file.`,
-    );
-  }
+  const url = facts.url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, "//127.0.0.1");
+  const file = credentialsFilePath(dataDir);
+  const fileLeft = first !== undefined || await exists(file);
   if (first !== undefined) {
-    const file = credentialsFilePath(dataDir);
     lines.push(
-      `First start: account ${first.accountId}, default key ${defaultKeyArn}`,
-      `Access key ${first.accessKeyId}; its secret is in ${file} (mode 0600): keep it elsewhere and delete the file.`,
-      "Try:",
-      `  echo hello > secret.txt`,
-      `  AWS_SHARED_CREDENTIALS_FILE=${file} aws kms encrypt --endpoint-url ${url} --region ${region} --key-id ${defaultKeyArn} --plaintext fileb://secret.txt`,
+      `First start: account ${first.accountId}, access key ${first.accessKeyId}; its secret is in ${file} (mode 0600): keep it elsewhere and delete the file.`,
+    );
+  } else if (fileLeft) {
+    lines.push(
+      `Reminder: ${file} still holds a secret key; move it elsewhere and delete the file.`,
     );
   }
+  const credentials = fileLeft
+    ? `AWS_SHARED_CREDENTIALS_FILE=${file} `
+    : "(with your access key in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) ";
+  lines.push(
+    `Default key of account ${okms.accountId}: ${defaultKeyArn}`,
+    "Try:",
+    "  echo hello > secret.txt",
+    `  ${credentials}aws kms encrypt --endpoint-url ${url} --region ${region} --key-id ${defaultKeyArn} --plaintext fileb://secret.txt`,
+    `Audit log: ${
+      facts.auditLog === undefined || facts.auditLog === "-"
+        ? "stdout"
+        : facts.auditLog
+    } (one JSON line per request)`,
+  );
   const where = dataDir === ".okms" ? "" : ` --data-dir ${dataDir}`;
   lines.push(
     `Access keys: npx -y deno@2.9.6 task admin list-access-keys${where}` +
       " (also create-access-key, create-account, revoke-access-key <id>)",
+    `Stop: Ctrl-C, or kill -TERM ${Deno.pid} (signals to npx do not reach this process)`,
   );
   return lines.join("\n");
 }
@@ -121,6 +135,16 @@ function listen(
         `${config.host}:${config.port} is already in use; choose another --port (0 = any free port)`,
       );
     }
+    if (config.tls !== undefined) {
+      const { certFile, keyFile } = config.tls;
+      throw new ConfigError(
+        `TLS cannot start with --tls-cert ${certFile} and --tls-key ${keyFile} (${
+          /KeyMismatch|consistent/i.test((error as Error).message)
+            ? "the key is not the certificate's"
+            : (error as Error).message
+        })`,
+      );
+    }
     throw error;
   }
 }
@@ -139,7 +163,13 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The PEM files of `--tls-cert`/`--tls-key`, read before anything else is touched. */
+const PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----";
+const PEM_PRIVATE_KEY = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
+
+/**
+ * The PEM files of `--tls-cert`/`--tls-key`, read and checked for the right
+ * kind of PEM block before anything else is touched.
+ */
 async function readTls(
   tls: ServerConfig["tls"],
 ): Promise<{ cert: string; key: string } | undefined> {
@@ -150,10 +180,27 @@ async function readTls(
         `cannot read ${flag} ${path}: ${(error as Error).message}`,
       );
     });
-  return {
-    cert: await read("--tls-cert", tls.certFile),
-    key: await read("--tls-key", tls.keyFile),
-  };
+  const cert = await read("--tls-cert", tls.certFile);
+  const key = await read("--tls-key", tls.keyFile);
+  const swapped = !cert.includes(PEM_CERTIFICATE) &&
+      key.includes(PEM_CERTIFICATE)
+    ? " (are --tls-cert and --tls-key swapped?)"
+    : "";
+  if (!cert.includes(PEM_CERTIFICATE)) {
+    throw new ConfigError(
+      `--tls-cert ${tls.certFile} holds no PEM certificate${swapped}`,
+    );
+  }
+  if (!PEM_PRIVATE_KEY.test(key)) {
+    throw new ConfigError(
+      `--tls-key ${tls.keyFile} holds no PEM private key${
+        PEM_PRIVATE_KEY.test(cert)
+          ? " (the key is in --tls-cert: give the certificate there)"
+          : ""
+      }`,
+    );
+  }
+  return { cert, key };
 }
 
 /**
@@ -188,6 +235,7 @@ export async function startServer(
       credentials,
       audit: (record) => audit.write(record),
       clockSkewSeconds: config.clockSkewSeconds,
+      faultLog: log,
     });
     const server = listen(config, tls, app.fetch);
     closers.push(() => server.shutdown());
@@ -196,7 +244,15 @@ export async function startServer(
     const { hostname, port } = server.addr;
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
     const url = `${tls ? "https" : "http"}://${host}:${port}`;
-    log(await banner(url, okms, (await okms.defaultKey()).arn, firstAccessKey));
+    log(
+      await banner({
+        url,
+        okms,
+        defaultKeyArn: (await okms.defaultKey()).arn,
+        first: firstAccessKey,
+        auditLog: config.auditLog,
+      }),
+    );
     let stopping: Promise<void> | undefined;
     const shutdown = () => stopping ??= closeAll();
     return {

@@ -17,6 +17,8 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 /** Headers a request must sign: without them a signature could be replayed on another host, time or operation. */
 const MUST_SIGN = ["host", "x-amz-date", "x-amz-target"];
+/** The fields of an `Authorization` header, each exactly once. */
+const AUTHORIZATION_FIELDS = ["Credential", "SignedHeaders", "Signature"];
 
 /** What an `Authorization: AWS4-HMAC-SHA256 …` header says. */
 export interface Authorization {
@@ -92,10 +94,19 @@ export function parseAuthorization(header: string | null): Authorization {
       `the Authorization header must use the ${ALGORITHM} algorithm`,
     );
   }
+  // Strict: a second Authorization header reaches us joined to the first
+  // with ", ", so any field that is unknown, repeated or without a value
+  // refuses the request rather than letting one value override another.
   const parts = new Map<string, string>();
   for (const part of header.slice(space + 1).split(",")) {
     const eq = part.indexOf("=");
-    if (eq > 0) parts.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    const name = part.slice(0, eq).trim();
+    if (eq < 0 || !AUTHORIZATION_FIELDS.includes(name) || parts.has(name)) {
+      throw new IncompleteSignatureException(
+        "the Authorization header must hold Credential, SignedHeaders and Signature once each, and nothing else (was it sent twice?)",
+      );
+    }
+    parts.set(name, part.slice(eq + 1).trim());
   }
   const credential = parts.get("Credential")?.split("/");
   const signedHeaders = parts.get("SignedHeaders");
@@ -118,6 +129,12 @@ export function parseAuthorization(header: string | null): Authorization {
       "Signature must be 64 lower-case hexadecimal digits",
     );
   }
+  const headers = signedHeaders.split(";");
+  if (headers.some((name) => name === "")) {
+    throw new IncompleteSignatureException(
+      "SignedHeaders must be header names separated by semicolons",
+    );
+  }
   const [accessKeyId, scopeDate, region, service, terminator] = credential;
   return {
     accessKeyId,
@@ -125,7 +142,7 @@ export function parseAuthorization(header: string | null): Authorization {
     region,
     service,
     terminator,
-    signedHeaders: signedHeaders.split(";"),
+    signedHeaders: headers,
     signature,
   };
 }

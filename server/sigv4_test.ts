@@ -78,6 +78,27 @@ Deno.test("parseAuthorization reads the three parts", () => {
   );
 });
 
+Deno.test("parseAuthorization refuses repeated, unknown and empty fields", () => {
+  const valid =
+    "AWS4-HMAC-SHA256 Credential=AKID/20250102/eu-west-2/kms/aws4_request, SignedHeaders=host;x-amz-date, Signature=" +
+    "ab".repeat(32);
+  assert.equal(parseAuthorization(valid).accessKeyId, "AKID");
+  const refused = [
+    `${valid}, junk`, // a second header, joined by the HTTP layer
+    `${valid}, ${valid}`, // the same header twice
+    `${valid}, Signature=${"cd".repeat(32)}`, // the last value must not win
+    `${valid}, Extra=1`,
+    valid.replace("SignedHeaders=", "SignedHeaders"),
+    valid.replace("SignedHeaders=host;x-amz-date", "SignedHeaders=host;;x"),
+    valid.replace("SignedHeaders=host;x-amz-date", "SignedHeaders="),
+  ];
+  for (const header of refused) {
+    assert.throws(() => parseAuthorization(header), {
+      name: "IncompleteSignatureException",
+    }, header);
+  }
+});
+
 Deno.test("the skew window is inclusive at exactly 300 seconds", async () => {
   const { check, stored } = fixture();
   assert.equal(await check(300), stored);

@@ -3,7 +3,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { KMSServiceException } from "@aws-sdk/client-kms";
+import type { KMSServiceException } from "./aws_sdk.ts";
 
 /**
  * Asserts that an SDK call fails with the AWS error `name` and HTTP

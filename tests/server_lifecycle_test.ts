@@ -29,7 +29,7 @@ import {
   UntagResourceCommand,
   UpdateAliasCommand,
   UpdateKeyDescriptionCommand,
-} from "@aws-sdk/client-kms";
+} from "./aws_sdk.ts";
 import { startServer } from "../server/mod.ts";
 import { rejectsWith } from "./sdk_helpers.ts";
 
@@ -103,7 +103,7 @@ Deno.test("the key lifecycle through the AWS SDK v3", async (t) => {
             TargetKeyId: keyId,
           }),
         ),
-        "ValidationException",
+        "InvalidAliasNameException",
         400,
       );
       await kms.send(

@@ -4,72 +4,15 @@
  * graceful shutdown finishing an in-flight request.
  */
 import assert from "node:assert/strict";
-import { KMSClient, ListKeysCommand } from "@aws-sdk/client-kms";
+import { KMSClient, ListKeysCommand } from "./aws_sdk.ts";
 import { AccessKeyStore } from "../server/access_key_store.ts";
 import { createApp } from "../server/app.ts";
 import { accessKeyDbPath, Credentials } from "../server/credentials.ts";
 import { operation, OPERATIONS } from "../server/operations.ts";
 import { structure } from "../server/wire.ts";
 import { openTestOkms } from "./helpers.ts";
+import { admin, PERMISSIONS, startMain } from "./server_processes.ts";
 import { signKmsRequest, toRequest } from "./server_sigv4_signer.ts";
-
-const PERMISSIONS = [
-  "--allow-ffi",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write",
-];
-
-interface Server {
-  child: Deno.ChildProcess;
-  url: string;
-  banner: string;
-  /** Sends `signal`; resolves with the exit code and the rest of stderr. */
-  stop(signal: Deno.Signal): Promise<{ code: number; stderr: string }>;
-}
-
-async function startMain(args: string[]): Promise<Server> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, "--allow-net", "server/main.ts", ...args],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines = child.stderr.pipeThrough(new TextDecoderStream()).values();
-  let banner = "";
-  while (!banner.includes("Access keys:")) {
-    const { value, done } = await lines.next();
-    if (done) throw new Error(`the server did not start:\n${banner}`);
-    banner += value;
-  }
-  const url = /okms listening on (\S+)/.exec(banner)![1];
-  return {
-    child,
-    url,
-    banner,
-    async stop(signal) {
-      child.kill(signal);
-      let stderr = "";
-      for await (const chunk of { [Symbol.asyncIterator]: () => lines }) {
-        stderr += chunk;
-      }
-      return { code: (await child.status).code, stderr };
-    },
-  };
-}
-
-async function admin(
-  args: string[],
-): Promise<{ code: number; json?: unknown; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMISSIONS, "server/admin.ts", ...args],
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  return {
-    code: out.code,
-    json: out.code === 0 ? JSON.parse(stdout) : undefined,
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
 
 function iniValue(text: string, name: string): string {
   return new RegExp(`^${name} = (\\S+)$`, "m").exec(text)![1];

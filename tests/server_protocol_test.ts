@@ -28,9 +28,11 @@ async function json(response: Response) {
 Deno.test("the KMS JSON protocol through app.request", async (t) => {
   await using fixture = await openTestOkms({ region: "eu-west-2" });
   const { okms, dataDir } = fixture;
+  const warnings: string[] = [];
   using credentials = await Credentials.open(
     okms,
     AccessKeyStore.open(accessKeyDbPath(dataDir)),
+    (line) => warnings.push(line),
   );
   const key = await credentials.createAccessKey(okms.accountId);
   const records: AuditRecord[] = [];
@@ -236,7 +238,7 @@ Deno.test("the KMS JSON protocol through app.request", async (t) => {
   await t.step("size limits come before parsing", async () => {
     const big = { KeyId: defaultKey, Plaintext: "A".repeat(9000) };
     const parts = await sign({ operation: "Encrypt", body: big });
-    await expectError(parts, 413, "RequestEntityTooLargeException");
+    await expectError(parts, 400, "ValidationException");
     // Streamed without Content-Length: cut off at the limit.
     const streamed = new Request(parts.url, {
       method: "POST",
@@ -247,18 +249,18 @@ Deno.test("the KMS JSON protocol through app.request", async (t) => {
       ]),
     });
     assert.equal(streamed.headers.get("content-length"), null);
-    await expectError(streamed, 413, "RequestEntityTooLargeException");
+    await expectError(streamed, 400, "ValidationException");
     const headers: Record<string, string> = {};
     for (let i = 0; i < 80; i++) headers[`x-extra-${i}`] = "1";
     await expectError(
       await sign({ headers }),
-      431,
-      "RequestHeaderFieldsTooLargeException",
+      400,
+      "ValidationException",
     );
     await expectError(
       await sign({ headers: { "x-big": "b".repeat(20_000) } }),
-      431,
-      "RequestHeaderFieldsTooLargeException",
+      400,
+      "ValidationException",
     );
   });
 
@@ -485,6 +487,12 @@ Deno.test("the KMS JSON protocol through app.request", async (t) => {
         400,
         "UnrecognizedClientException",
       );
+      assert.deepEqual(
+        warnings,
+        [other, other, elsewhere].map((k) =>
+          `okms: the sealed secret of access key ${k.accessKeyId} does not open: refusing the key`
+        ),
+      );
     },
   );
 
@@ -499,6 +507,43 @@ Deno.test("the KMS JSON protocol through app.request", async (t) => {
     );
   });
 
+  await t.step(
+    "a refused Decrypt is audited with its key and reason",
+    async () => {
+      const created = await okms.createKey();
+      const { ciphertextBlob } = await okms.encrypt({
+        keyId: created.keyId,
+        plaintext: utf8("x"),
+      });
+      await okms.disableKey({ keyId: created.keyId });
+      await expectError(
+        await sign({
+          operation: "Decrypt",
+          body: { CiphertextBlob: ciphertextBlob.toBase64() },
+        }),
+        409,
+        "DisabledException",
+      );
+      const refused = records.at(-1)!;
+      assert.equal(refused.operation, "Decrypt");
+      assert.equal(refused.keyId, created.arn);
+      assert.equal(refused.errorMessage, `${created.arn} is disabled`);
+      await okms.scheduleKeyDeletion({
+        keyId: created.keyId,
+        pendingWindowInDays: 7,
+      });
+      await expectError(
+        await sign({
+          operation: "Decrypt",
+          body: { CiphertextBlob: ciphertextBlob.toBase64() },
+        }),
+        409,
+        "KMSInvalidStateException",
+      );
+      assert.equal(records.at(-1)!.keyId, created.arn);
+    },
+  );
+
   await t.step("audit records: outcomes, never plaintext", () => {
     const ok = records.find((r) =>
       r.operation === "Encrypt" && r.status === 200
@@ -506,8 +551,11 @@ Deno.test("the KMS JSON protocol through app.request", async (t) => {
     assert.equal(ok.outcome, "success");
     assert.equal(ok.accountId, okms.accountId);
     assert.equal(ok.keyId, defaultKey);
-    const tooBig = records.find((r) => r.status === 413)!;
-    assert.equal(tooBig.errorType, "RequestEntityTooLargeException");
+    const tooBig = records.find((r) =>
+      r.errorMessage === "the request body is larger than 8192 bytes"
+    )!;
+    assert.equal(tooBig.errorType, "ValidationException");
+    assert.equal(tooBig.status, 400);
     const text = JSON.stringify(records);
     assert.ok(!text.includes(utf8("hello").toBase64()));
     assert.ok(!text.includes(key.secretAccessKey));

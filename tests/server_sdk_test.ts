@@ -13,7 +13,7 @@ import {
   GenerateDataKeyWithoutPlaintextCommand,
   KMSClient,
   ListKeysCommand,
-} from "@aws-sdk/client-kms";
+} from "./aws_sdk.ts";
 import { startServer } from "../server/mod.ts";
 import { rejectsWith } from "./sdk_helpers.ts";
 import type { AuditRecord } from "../server/audit.ts";

@@ -5,6 +5,7 @@
 import type { AccountScope } from "../account_scope.ts";
 import {
   AlreadyExistsException,
+  InvalidAliasNameException,
   LimitExceededException,
   NotFoundException,
   ValidationException,
@@ -64,7 +65,7 @@ function aliasName(value: unknown): string {
     );
   }
   if (value.startsWith("alias/aws/")) {
-    throw new ValidationException(
+    throw new InvalidAliasNameException(
       "alias names beginning with alias/aws/ are reserved",
     );
   }

@@ -1,0 +1,80 @@
+/**
+ * The server and admin programs run as child processes, as a user runs
+ * them: `server/main.ts` until its banner is out, `server/admin.ts` to the
+ * end.
+ * @module
+ */
+
+/** The permissions the `serve` and `admin` tasks give. */
+export const PERMISSIONS = [
+  "--allow-ffi",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+];
+
+/** A running server process. */
+export interface Server {
+  child: Deno.ChildProcess;
+  url: string;
+  banner: string;
+  /** Sends `signal`; resolves with the exit code and the rest of stderr. */
+  stop(signal: Deno.Signal): Promise<{ code: number; stderr: string }>;
+}
+
+/** Starts `server/main.ts` with `args`; resolves once its banner is out. */
+export async function startMain(args: string[]): Promise<Server> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMISSIONS, "--allow-net", "server/main.ts", ...args],
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).values();
+  let banner = "";
+  while (!banner.includes("\nStop: ")) {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`the server did not start:\n${banner}`);
+    banner += value;
+  }
+  const url = /okms listening on (\S+)/.exec(banner)![1];
+  return {
+    child,
+    url,
+    banner,
+    async stop(signal) {
+      child.kill(signal);
+      let stderr = "";
+      for await (const chunk of { [Symbol.asyncIterator]: () => lines }) {
+        stderr += chunk;
+      }
+      return { code: (await child.status).code, stderr };
+    },
+  };
+}
+
+/**
+ * Runs `server/admin.ts` with `args` to the end; `wrapper` is a command
+ * line to run it under (e.g. `setpriv` with fewer capabilities).
+ */
+export async function admin(
+  args: string[],
+  wrapper: string[] = [],
+): Promise<{ code: number; json?: unknown; stderr: string }> {
+  const command = [
+    ...wrapper,
+    Deno.execPath(),
+    "run",
+    ...PERMISSIONS,
+    "server/admin.ts",
+    ...args,
+  ];
+  const out = await new Deno.Command(command[0], {
+    args: command.slice(1),
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  return {
+    code: out.code,
+    json: out.code === 0 ? JSON.parse(stdout) : undefined,
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
