@@ -2,6 +2,7 @@
  * okms settings: options, else `OKMS_*` environment variables, else defaults.
  * @module
  */
+import { isAbsolute, relative, resolve } from "node:path";
 import { SOFTHSM2_MODULE_PATHS } from "../ffi/mod.ts";
 import { ValidationException } from "./errors.ts";
 import { NIST_RANDOM_IV_BOUND } from "./key_ring.ts";
@@ -36,6 +37,15 @@ export interface OkmsOptions {
   /** The PKCS#11 token; default: the embedded SoftHSM2 token. */
   pkcs11?: Pkcs11Options;
   /**
+   * The embedded token's user PIN file (`OKMS_PIN_FILE`). Default: the
+   * systemd credential `okms-pin` (`$CREDENTIALS_DIRECTORY/okms-pin`) when
+   * there is one, else `<dataDir>/pin`. Outside the data directory, a copy
+   * of the directory does not open the keys. When a new token is made, the
+   * PIN is read from this file, or made in it (random, mode 0600) if it is
+   * missing. An external token's PIN file is `pkcs11.pinFile` instead.
+   */
+  pinFile?: string;
+  /**
    * How often due deletions and rotations run (`OKMS_MAINTENANCE_INTERVAL_MS`,
    * default 60000); 0 turns the timer off (they still run at start-up).
    */
@@ -66,6 +76,13 @@ export interface OkmsConfig {
    * value is never kept here (see {@linkcode literalPin}).
    */
   external?: { tokenLabel: string; pinFile?: string };
+  /** The embedded token's PIN file; undefined with an external token. */
+  embeddedPinFile?: string;
+  /**
+   * Whether the embedded token's PIN file is inside the data directory,
+   * beside the token: a copy of the directory then opens every key.
+   */
+  pinBesideToken: boolean;
   viaFunctionList: boolean;
   now: () => number;
   beside: boolean;
@@ -89,6 +106,24 @@ function integer(
     );
   }
   return n;
+}
+
+/** `$CREDENTIALS_DIRECTORY/okms-pin`, if systemd passed that credential. */
+function pinCredential(): string | undefined {
+  const dir = env("CREDENTIALS_DIRECTORY");
+  if (dir === undefined) return undefined;
+  try {
+    return Deno.statSync(`${dir}/okms-pin`).isFile
+      ? `${dir}/okms-pin`
+      : undefined;
+  } catch {
+    return undefined; // no such credential
+  }
+}
+
+function isInside(dir: string, path: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
 }
 
 /** The PIN given as a value (option or `OKMS_PKCS11_PIN`), read when needed. */
@@ -117,8 +152,22 @@ export function resolveConfig(options: OkmsOptions = {}): OkmsConfig {
       "a PKCS#11 PIN needs a token label (OKMS_PKCS11_TOKEN_LABEL)",
     );
   }
+  const external =
+    tokenLabel === undefined || (pin === undefined && pinFile === undefined)
+      ? undefined
+      : { tokenLabel, pinFile: pin === undefined ? pinFile : undefined };
+  const embeddedPin = options.pinFile ?? env("OKMS_PIN_FILE");
+  if (external !== undefined && embeddedPin !== undefined) {
+    throw new ValidationException(
+      "--pin-file (OKMS_PIN_FILE) is the embedded token's PIN file; an external token's is --pkcs11-pin-file (OKMS_PKCS11_PIN_FILE)",
+    );
+  }
+  const dataDir = options.dataDir ?? env("OKMS_DATA_DIR") ?? ".okms";
+  const embeddedPinFile = external === undefined
+    ? embeddedPin ?? pinCredential() ?? `${dataDir}/pin`
+    : undefined;
   return {
-    dataDir: options.dataDir ?? env("OKMS_DATA_DIR") ?? ".okms",
+    dataDir,
     region: options.region ?? env("OKMS_REGION") ?? "eu-west-2",
     keyQuota: integer(
       "keyQuota",
@@ -140,10 +189,10 @@ export function resolveConfig(options: OkmsOptions = {}): OkmsConfig {
       [0, 2 ** 31 - 1],
     ),
     modulePaths: module === undefined ? SOFTHSM2_MODULE_PATHS : [module],
-    external:
-      tokenLabel === undefined || (pin === undefined && pinFile === undefined)
-        ? undefined
-        : { tokenLabel, pinFile: pin === undefined ? pinFile : undefined },
+    external,
+    embeddedPinFile,
+    pinBesideToken: embeddedPinFile !== undefined &&
+      isInside(dataDir, embeddedPinFile),
     viaFunctionList: p11.viaFunctionList ?? false,
     now: options.now ?? Date.now,
     beside: options.beside ?? false,

@@ -13,7 +13,7 @@ import {
   ReadTemplate,
   Template,
 } from "../ffi/mod.ts";
-import type { Attribute, GcmInput } from "../ffi/mod.ts";
+import type { Attribute, GcmInput, TokenInfo } from "../ffi/mod.ts";
 import { KMSInternalException } from "./errors.ts";
 
 /** Where the token is and how to log in to it. */
@@ -32,6 +32,17 @@ export interface HsmOptions {
   /** Bind through `C_GetFunctionList` even when symbols are exported. */
   viaFunctionList?: boolean;
 }
+
+/** The HSM operations whose durations an {@linkcode HsmObserver} sees. */
+export type HsmCall =
+  | "encrypt"
+  | "decrypt"
+  | "random"
+  | "generate_key"
+  | "find";
+
+/** Receives an HSM operation and its duration in seconds (e.g. for metrics). */
+export type HsmObserver = (call: HsmCall, seconds: number) => void;
 
 /** One loaded module, shared by every {@linkcode Hsm} of this process. */
 interface LoadedModule {
@@ -96,16 +107,27 @@ const TOKEN_LABEL_BYTES = 32;
  * ```
  */
 export class Hsm {
+  /** The module's path, as given. */
+  readonly modulePath: string;
+  /** What `C_GetTokenInfo` said of the token when the session opened. */
+  readonly token: Readonly<TokenInfo>;
   readonly #p11: Pkcs11;
-  readonly #modulePath: string;
   readonly #sessionHandle: number;
   readonly #gcm = new AesGcmMechanism();
   readonly #aesKeyGen = new Mechanism(CKM.AES_KEY_GEN);
   #open = true;
+  /** Receives the duration of every successful call, when set. */
+  observer: HsmObserver | undefined;
 
-  private constructor(p11: Pkcs11, modulePath: string, session: number) {
+  private constructor(
+    p11: Pkcs11,
+    modulePath: string,
+    token: TokenInfo,
+    session: number,
+  ) {
     this.#p11 = p11;
-    this.#modulePath = modulePath;
+    this.modulePath = modulePath;
+    this.token = token;
     this.#sessionHandle = session;
   }
 
@@ -135,7 +157,7 @@ export class Hsm {
         p11.closeSession(session);
         throw error;
       }
-      return new Hsm(p11, options.modulePath, session);
+      return new Hsm(p11, options.modulePath, p11.getTokenInfo(slot), session);
     } catch (error) {
       releaseModule(options.modulePath);
       throw error;
@@ -170,9 +192,12 @@ export class Hsm {
     plaintext: Uint8Array,
     output: Uint8Array,
   ): number {
+    const started = this.#started();
     this.#gcm.set(gcm);
     this.#p11.encryptInit(this.session, this.#gcm, key);
-    return this.#p11.encrypt(this.#sessionHandle, plaintext, output);
+    const written = this.#p11.encrypt(this.#sessionHandle, plaintext, output);
+    this.#observe("encrypt", started);
+    return written;
   }
 
   /**
@@ -186,30 +211,44 @@ export class Hsm {
     sealed: Uint8Array,
     output: Uint8Array,
   ): number {
+    const started = this.#started();
     this.#gcm.set(gcm);
     this.#p11.decryptInit(this.session, this.#gcm, key);
-    return this.#p11.decrypt(this.#sessionHandle, sealed, output);
+    const written = this.#p11.decrypt(this.#sessionHandle, sealed, output);
+    this.#observe("decrypt", started);
+    return written;
   }
 
   /** `length` bytes from the token's random number generator. */
   random(length: number): Uint8Array<ArrayBuffer> {
+    const started = this.#started();
     const out = new Uint8Array(length);
     this.#p11.generateRandom(this.session, out);
+    this.#observe("random", started);
     return out;
   }
 
   /** Generates an AES key object from `template`; returns its handle. */
   generateAesKey(template: readonly Attribute[]): number {
-    return this.#p11.generateKey(
+    const started = this.#started();
+    const handle = this.#p11.generateKey(
       this.session,
       this.#aesKeyGen,
       new Template(template),
     );
+    this.#observe("generate_key", started);
+    return handle;
   }
 
   /** Handles of the objects matching `template`. */
   find(template: readonly Attribute[]): number[] {
-    return this.#p11.findObjects(this.session, new Template(template));
+    const started = this.#started();
+    const handles = this.#p11.findObjects(
+      this.session,
+      new Template(template),
+    );
+    this.#observe("find", started);
+    return handles;
   }
 
   /** Reads attributes; an unreadable one comes back `undefined`. */
@@ -227,6 +266,15 @@ export class Hsm {
     this.#p11.destroyObject(this.session, object);
   }
 
+  /** When a call starts, if anyone observes calls. */
+  #started(): number {
+    return this.observer === undefined ? 0 : performance.now();
+  }
+
+  #observe(call: HsmCall, started: number): void {
+    this.observer?.(call, (performance.now() - started) / 1000);
+  }
+
   /** Closes the session (the login ends with the last one) and releases the module. Idempotent. */
   close(): void {
     if (!this.#open) return;
@@ -234,7 +282,7 @@ export class Hsm {
     try {
       this.#p11.closeSession(this.#sessionHandle);
     } finally {
-      releaseModule(this.#modulePath);
+      releaseModule(this.modulePath);
     }
   }
 }

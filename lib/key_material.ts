@@ -3,6 +3,14 @@
  * @module
  */
 
+/** What a {@linkcode KeyMaterial.sweep} did. */
+export interface SweepResult {
+  /** Leftover objects and files removed. */
+  removed: number;
+  /** False when it stopped because a creation may be under way. */
+  complete: boolean;
+}
+
 /**
  * CMK versions' AES-256 material, named by 16 random bytes (`materialId`).
  *
@@ -16,6 +24,23 @@ export interface KeyMaterial {
   generate(materialId: Uint8Array): number;
   /** The handle of material `materialId`, or `undefined` if there is none. */
   locate(materialId: Uint8Array): number | undefined;
-  /** Destroys every object named `materialId`; returns how many there were. */
-  destroy(materialId: Uint8Array): number;
+  /**
+   * Destroys every object named `materialId`, and checks that none is left.
+   *
+   * @throws {Error} when the HSM fails or an object is left.
+   */
+  destroy(materialId: Uint8Array): void;
+  /**
+   * Removes what a crash inside generation left that no material id names
+   * (half-written objects), where this material owns its HSM outright.
+   * `creationUnderWay` is asked after the leftovers are found: when it says
+   * yes, they may be another process's work in progress, and are kept.
+   * Elsewhere (a shared HSM) it removes nothing.
+   *
+   * @param before leftover files last written before it (epoch ms) are dead.
+   */
+  sweep(
+    creationUnderWay: () => Promise<boolean>,
+    before: number,
+  ): Promise<SweepResult>;
 }

@@ -54,6 +54,14 @@ export interface LiveKey {
   lock?: Promise<void>;
 }
 
+/** What {@linkcode KeyRing.recover} did. */
+export interface Recovery {
+  /** Pieces of material and leftovers destroyed. */
+  recovered: number;
+  /** Why some could not be (their journal entries stay for the next run). */
+  failures: string[];
+}
+
 /** What a new key starts with. */
 export interface NewKey {
   keyId: string;
@@ -98,8 +106,9 @@ function liveVersion(record: KeyVersionRecord): LiveVersion {
  * Creation order: the material's id is journaled, then the material is made
  * in the HSM, then the key and version are written and the journal entry
  * cleared in one transaction. A crash anywhere leaves either a whole key or a
- * journal entry, and {@linkcode recover} destroys journaled material at the
- * next start or maintenance run: no half key is ever listed or used.
+ * journal entry (with, on SoftHSM2, perhaps a half-written object), and
+ * {@linkcode recover} destroys both at a start or maintenance run once the
+ * grace period is over: no half key is ever listed or used.
  */
 export class KeyRing {
   readonly #store: MetadataStore;
@@ -111,6 +120,8 @@ export class KeyRing {
   /** Alias targets seen, by `account/alias`; only names that exist. */
   readonly #aliases = new Map<string, string>();
   #aliasGeneration = 0;
+  /** Whether a sweep of leftovers has completed in this process. */
+  #swept = false;
 
   /**
    * `beside`: another process owns the store. Keys are then read afresh on
@@ -137,18 +148,50 @@ export class KeyRing {
 
   /**
    * Finishes work a crash interrupted: destroys material journaled more than
-   * {@linkcode JOURNAL_GRACE_MS} ago. Younger entries may belong to a
-   * creation under way in this or an administering process.
+   * {@linkcode JOURNAL_GRACE_MS} ago (younger entries may belong to a
+   * creation under way in this or an administering process) and, at the
+   * first run and after any crash, sweeps the leftovers no id names (see
+   * {@linkcode KeyMaterial.sweep}). A journal entry is cleared only once its
+   * material is confirmed gone and the sweep is done, so what a failed or
+   * postponed run leaves is tried again at the next one.
    */
-  async recover(): Promise<number> {
-    const journaled = await this.#store.journaledMaterial(
-      this.#now() - JOURNAL_GRACE_MS,
+  async recover(): Promise<Recovery> {
+    const graceStart = this.#now() - JOURNAL_GRACE_MS;
+    const stale = (await this.#store.journal()).filter((entry) =>
+      entry.since < graceStart
     );
-    for (const materialId of journaled) {
-      this.#material.destroy(materialId);
-      await this.#store.clearMaterial(materialId);
+    const recovery: Recovery = { recovered: 0, failures: [] };
+    const destroyed: Uint8Array[] = [];
+    for (const { materialId } of stale) {
+      try {
+        this.#material.destroy(materialId);
+        destroyed.push(materialId);
+      } catch (error) {
+        recovery.failures.push(
+          `material ${materialId.toHex()}: ${(error as Error).message}`,
+        );
+      }
     }
-    return journaled.length;
+    if (!this.#swept || stale.length > 0) {
+      try {
+        const { removed, complete } = await this.#material.sweep(
+          async () =>
+            (await this.#store.journal()).some((e) => e.since >= graceStart),
+          graceStart,
+        );
+        recovery.recovered += removed;
+        if (!complete) return recovery; // a creation is under way: next run
+        this.#swept = true;
+      } catch (error) {
+        recovery.failures.push(`sweep: ${(error as Error).message}`);
+        return recovery;
+      }
+    }
+    for (const materialId of destroyed) {
+      await this.#store.clearMaterial(materialId);
+      recovery.recovered++;
+    }
+    return recovery;
   }
 
   /** A key by id (any account), or `undefined`. */
@@ -425,6 +468,7 @@ export class KeyRing {
 
 function quotaError(quota: number): LimitExceededException {
   return new LimitExceededException(
-    `the account has reached its quota of ${quota} keys`,
+    `the account has reached its quota of ${quota} keys, keys pending deletion included (they count until they are deleted); ` +
+      "raise it with --key-quota (OKMS_KEY_QUOTA)",
   );
 }

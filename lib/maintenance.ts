@@ -12,6 +12,8 @@ export interface MaintenanceReport {
   rotated: string[];
   /** Pieces of HSM material left by interrupted work, now destroyed. */
   recovered: number;
+  /** Why some of that material could not be destroyed (tried again next run). */
+  recoveryFailures: string[];
   /** Keys whose due work failed (it is tried again next run), with why. */
   failed: { keyId: string; error: string }[];
 }
@@ -55,10 +57,12 @@ export async function runMaintenance(
   ring: KeyRing,
   now: number,
 ): Promise<MaintenanceReport> {
+  const { recovered, failures } = await ring.recover();
   const report: MaintenanceReport = {
     deleted: [],
     rotated: [],
-    recovered: await ring.recover(),
+    recovered,
+    recoveryFailures: failures,
     failed: [],
   };
   for (const keyId of await ring.store.dueKeys(now)) {

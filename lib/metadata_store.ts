@@ -78,6 +78,26 @@ export interface KeyCursor {
   keyId: string;
 }
 
+/** A journal entry: material about to be made, or to be destroyed. */
+export interface JournalEntry {
+  materialId: Uint8Array;
+  /** When it was journaled, epoch milliseconds. */
+  since: number;
+}
+
+/**
+ * The PKCS#11 token that holds a data directory's keys, as `C_GetTokenInfo`
+ * named it when the directory was first used.
+ */
+export interface TokenBinding {
+  /** Whether it is the embedded SoftHSM2 token kept in the data directory. */
+  embedded: boolean;
+  /** The module it was first reached through (informative: modules move). */
+  modulePath: string;
+  label: string;
+  serialNumber: string;
+}
+
 /** Thrown by {@linkcode MetadataStore.insertKey} when the quota is reached. */
 export class QuotaReachedError extends Error {
   override name = "QuotaReachedError";
@@ -87,6 +107,8 @@ export class QuotaReachedError extends Error {
  * The metadata store. Every change of state is one transaction.
  */
 export interface MetadataStore {
+  /** Resolves once the store has answered a read (for health checks). */
+  ping(): Promise<void>;
   /** Creates an account; the first one created is the default. */
   createAccount(accountId: string, createdAt: number): Promise<void>;
   /** Whether the account exists. */
@@ -168,10 +190,15 @@ export interface MetadataStore {
 
   /** Journals material about to be made or destroyed. */
   journalMaterial(materialId: Uint8Array, at: number): Promise<void>;
-  /** Material ids journaled before `before` (work a crash interrupted). */
-  journaledMaterial(before: number): Promise<Uint8Array[]>;
+  /** Every journal entry: work under way, or that a crash interrupted. */
+  journal(): Promise<JournalEntry[]>;
   /** Clears a journal entry. */
   clearMaterial(materialId: Uint8Array): Promise<void>;
+
+  /** The token the keys are in, once recorded. */
+  tokenBinding(): Promise<TokenBinding | undefined>;
+  /** Records the token unless one is recorded already; returns the one recorded. */
+  bindToken(binding: TokenBinding): Promise<TokenBinding>;
 
   /** Closes the store. */
   close(): void;

@@ -16,39 +16,57 @@ import {
 } from "./embedded_token.ts";
 import {
   AlreadyExistsException,
+  KMSInternalException,
   NotFoundException,
   ValidationException,
 } from "./errors.ts";
-import { Hsm, type HsmOptions } from "./hsm.ts";
+import { fileError } from "./file_error.ts";
+import { Hsm, type HsmObserver } from "./hsm.ts";
 import { newAccountId } from "./key_id.ts";
 import { KeyRing } from "./key_ring.ts";
 import { type MaintenanceReport, runMaintenance } from "./maintenance.ts";
+import type { TokenBinding } from "./metadata_store.ts";
 import { type KmsContext, OkmsAccount } from "./okms_account.ts";
 import { OwnerLock } from "./owner_lock.ts";
 import { SqliteStore } from "./sqlite_store.ts";
-import { TokenKeyMaterial } from "./token_key_material.ts";
+import { TokenCheck } from "./token_binding.ts";
+import { type Sweeper, TokenKeyMaterial } from "./token_key_material.ts";
+import { sweepEmbeddedToken } from "./token_sweep.ts";
 
-async function hsmOptions(
+/**
+ * Opens the token; `create` lets a new embedded token be made. With the
+ * embedded token comes the sweeper of its leftovers (okms alone uses it).
+ */
+async function openToken(
   config: OkmsConfig,
   options: OkmsOptions,
-): Promise<HsmOptions> {
+  create: boolean,
+): Promise<{ hsm: Hsm; sweeper?: Sweeper }> {
   const modulePath = findPkcs11Module(config.modulePaths);
   const viaFunctionList = config.viaFunctionList;
   if (config.external === undefined) {
-    const token = await prepareEmbeddedToken(config.dataDir, modulePath);
-    return {
+    const token = await prepareEmbeddedToken(config.dataDir, modulePath, {
+      pinFile: config.embeddedPinFile!,
+      create,
+    });
+    const hsm = Hsm.open({
       modulePath,
       viaFunctionList,
       tokenLabel: EMBEDDED_TOKEN_LABEL,
       pin: token.pin,
       initializeWithSoPin: token.soPin,
+    });
+    return {
+      hsm,
+      sweeper: (creationUnderWay, before) =>
+        sweepEmbeddedToken(hsm, token.tokensDir, creationUnderWay, before),
     };
   }
   const { tokenLabel, pinFile } = config.external;
   const pin = pinFile === undefined
     ? new TextEncoder().encode(literalPin(options))
     : await readPinFile(pinFile);
-  return { modulePath, viaFunctionList, tokenLabel, pin };
+  return { hsm: Hsm.open({ modulePath, viaFunctionList, tokenLabel, pin }) };
 }
 
 /**
@@ -58,14 +76,21 @@ async function hsmOptions(
 async function makeDataDir(dataDir: string): Promise<void> {
   try {
     await Deno.mkdir(dataDir, { mode: 0o700 });
+    return;
   } catch (error) {
-    if (error instanceof Deno.errors.AlreadyExists) return;
     if (error instanceof Deno.errors.NotFound) {
       throw new Error(
         `cannot create the okms data directory ${dataDir}: its parent directory does not exist`,
       );
     }
-    throw error;
+    if (!(error instanceof Deno.errors.AlreadyExists)) {
+      throw fileError(`the okms data directory ${dataDir}`, error);
+    }
+  }
+  if (!(await Deno.stat(dataDir)).isDirectory) {
+    throw new Error(
+      `the okms data directory ${dataDir} is a file, not a directory: give another path with --data-dir (OKMS_DATA_DIR)`,
+    );
   }
 }
 
@@ -86,6 +111,8 @@ async function makeDataDir(dataDir: string): Promise<void> {
 export class Okms extends OkmsAccount implements AsyncDisposable {
   /** The settings in force. */
   readonly config: Readonly<OkmsConfig>;
+  /** The token that holds the keys, as the data directory records it. */
+  readonly token: Readonly<TokenBinding>;
   readonly #kms: KmsContext;
   readonly #store: SqliteStore;
   readonly #lock: OwnerLock | undefined;
@@ -95,6 +122,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
 
   private constructor(
     config: OkmsConfig,
+    token: TokenBinding,
     kms: KmsContext,
     store: SqliteStore,
     defaultAccount: string,
@@ -102,16 +130,18 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
   ) {
     super(kms, defaultAccount);
     this.config = config;
+    this.token = token;
     this.#kms = kms;
     this.#store = store;
     this.#lock = lock;
   }
 
   /**
-   * Opens okms: takes the data directory (unless `beside`), then the token
-   * (creating the embedded one on first use), the database, and the default
-   * account with its default key, and runs maintenance (which finishes any
-   * work a crash interrupted).
+   * Opens okms: takes the data directory (unless `beside`), then the
+   * database, then the token the directory records (creating the embedded
+   * one on first use; any other token is refused), and the default account
+   * with its default key, and runs maintenance (which finishes any work a
+   * crash interrupted).
    */
   static async open(options: OkmsOptions = {}): Promise<Okms> {
     const config = resolveConfig(options);
@@ -120,11 +150,19 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
     let hsm: Hsm | undefined;
     let store: SqliteStore | undefined;
     try {
-      hsm = Hsm.open(await hsmOptions(config, options));
       store = SqliteStore.open(`${config.dataDir}/okms.db`);
+      const check = await TokenCheck.before(
+        store,
+        config.dataDir,
+        config.external !== undefined,
+      );
+      const opened = await openToken(config, options, check.fresh);
+      hsm = opened.hsm;
+      const material = new TokenKeyMaterial(hsm, opened.sweeper);
+      const token = await check.after(hsm, material);
       const ring = new KeyRing(
         store,
-        new TokenKeyMaterial(hsm),
+        material,
         config.now,
         config.maxEncryptionsPerVersion,
         config.beside,
@@ -142,7 +180,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
       if (accounts.length === 0) {
         await store.createAccount(defaultAccount, config.now());
       }
-      const okms = new Okms(config, kms, store, defaultAccount, lock);
+      const okms = new Okms(config, token, kms, store, defaultAccount, lock);
       if (lock === undefined) return okms;
       for (const account of await store.listAccounts()) {
         await okms.#ensureDefaultKey(account);
@@ -156,6 +194,43 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
       lock?.[Symbol.dispose]();
       throw error;
     }
+  }
+
+  /**
+   * The file holding this process's PID while it owns the data directory
+   * (`<dataDir>/okms.pid`, removed on close); undefined when opened beside.
+   */
+  get pidFile(): string | undefined {
+    return this.#lock?.pidFile;
+  }
+
+  /**
+   * Resolves when okms can serve: open, its HSM session answering (one byte
+   * from its RNG) and its store answering a read; rejects otherwise.
+   *
+   * @example
+   * ```ts
+   * const healthy = await okms.checkHealth().then(() => true, () => false);
+   * ```
+   */
+  async checkHealth(): Promise<void> {
+    if (this.#closed) throw new KMSInternalException("okms is closed");
+    this.#kms.hsm.random(1);
+    await this.#store.ping();
+  }
+
+  /**
+   * Sends the duration of every HSM call to `observer` (e.g. a metrics
+   * histogram), or stops with `undefined`. Off by default: it costs two
+   * clock reads per call.
+   *
+   * @example
+   * ```ts
+   * okms.observeHsmCalls((call, seconds) => histogram.observe({ call }, seconds));
+   * ```
+   */
+  observeHsmCalls(observer: HsmObserver | undefined): void {
+    this.#kms.hsm.observer = observer;
   }
 
   /** The operations of another account. */

@@ -3,6 +3,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { fileError } from "./file_error.ts";
 
 /** Creates `path` empty with mode 0600, unless it exists. */
 export function createPrivateFile(path: string): void {
@@ -22,7 +23,8 @@ export function createPrivateFile(path: string): void {
  * survives a crash or power loss), and up to 1 s of waiting for another
  * writer (calls are synchronous: longer would stall a server). The file is
  * made 0600 before SQLite opens it, so its `-wal` and `-shm` companions get
- * the same mode.
+ * the same mode. A file it cannot use is named in the error, with what to
+ * do about it.
  *
  * @example
  * ```ts
@@ -30,16 +32,17 @@ export function createPrivateFile(path: string): void {
  * ```
  */
 export function openSqliteFile(path: string): DatabaseSync {
-  createPrivateFile(path);
-  const db = new DatabaseSync(path);
+  let db: DatabaseSync | undefined;
   try {
+    createPrivateFile(path);
+    db = new DatabaseSync(path);
     db.exec("PRAGMA busy_timeout = 1000");
     db.exec("PRAGMA journal_mode = WAL");
     db.exec("PRAGMA synchronous = FULL");
     db.exec("PRAGMA foreign_keys = ON");
+    return db;
   } catch (error) {
-    db.close();
-    throw error;
+    db?.close();
+    throw fileError(path, error);
   }
-  return db;
 }

@@ -7,17 +7,30 @@ import { openSqliteFile } from "./sqlite_file.ts";
 import { KMSInternalException, NotFoundException } from "./errors.ts";
 import {
   type AliasRecord,
+  type JournalEntry,
   type KeyCursor,
   type KeyRecord,
   type KeyVersionRecord,
   type MetadataStore,
   NameTakenError,
   QuotaReachedError,
+  type TokenBinding,
 } from "./metadata_store.ts";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
-const SCHEMA = `
+/** Version 2: the token the keys are in (one row). */
+const TOKEN_BINDING = `
+CREATE TABLE token_binding (
+  only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+  embedded INTEGER NOT NULL,
+  module_path TEXT NOT NULL,
+  label TEXT NOT NULL,
+  serial_number TEXT NOT NULL
+) STRICT;
+`;
+
+const SCHEMA_V1 = `
 CREATE TABLE accounts (
   id TEXT PRIMARY KEY,
   is_default INTEGER NOT NULL,
@@ -138,6 +151,12 @@ export class SqliteStore implements MetadataStore {
       this.#db.prepare("SELECT 1 FROM accounts WHERE id = ?").get(accountId) !==
         undefined
     );
+  }
+
+  ping(): Promise<void> {
+    return this.#async(() => {
+      this.#db.prepare("SELECT 1 FROM accounts LIMIT 1").get();
+    });
   }
 
   listAccounts(): Promise<string[]> {
@@ -372,12 +391,13 @@ export class SqliteStore implements MetadataStore {
     return this.#async(() => this.#journal(materialId, at));
   }
 
-  journaledMaterial(before: number): Promise<Uint8Array[]> {
+  journal(): Promise<JournalEntry[]> {
     return this.#async(() =>
-      this.#db.prepare(
-        "SELECT material_id FROM material_journal WHERE since < ?",
-      )
-        .all(before).map((row) => row.material_id as Uint8Array)
+      this.#db.prepare("SELECT material_id, since FROM material_journal")
+        .all().map((row) => ({
+          materialId: row.material_id as Uint8Array,
+          since: Number(row.since),
+        }))
     );
   }
 
@@ -386,6 +406,34 @@ export class SqliteStore implements MetadataStore {
       this.#db.prepare("DELETE FROM material_journal WHERE material_id = ?")
         .run(materialId);
     });
+  }
+
+  tokenBinding(): Promise<TokenBinding | undefined> {
+    return this.#async(() => {
+      const row = this.#db.prepare("SELECT * FROM token_binding").get();
+      return row && {
+        embedded: row.embedded === 1,
+        modulePath: String(row.module_path),
+        label: String(row.label),
+        serialNumber: String(row.serial_number),
+      };
+    });
+  }
+
+  async bindToken(binding: TokenBinding): Promise<TokenBinding> {
+    await this.#async(() => {
+      this.#db.prepare(
+        `INSERT OR IGNORE INTO token_binding
+           (only_row, embedded, module_path, label, serial_number)
+         VALUES (1, ?, ?, ?, ?)`,
+      ).run(
+        binding.embedded ? 1 : 0,
+        binding.modulePath,
+        binding.label,
+        binding.serialNumber,
+      );
+    });
+    return (await this.tokenBinding())!;
   }
 
   close(): void {
@@ -501,17 +549,28 @@ function toAlias(row: AliasRow): AliasRecord {
   };
 }
 
+/** What each schema version adds to the one before (index 0: version 1). */
+const MIGRATIONS = [SCHEMA_V1, TOKEN_BINDING];
+
+function schemaVersion(db: DatabaseSync): number {
+  return Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+}
+
 function migrate(db: DatabaseSync): void {
-  const row = db.prepare("PRAGMA user_version").get();
-  const version = Number(row?.user_version ?? 0);
-  if (version === SCHEMA_VERSION) return;
-  if (version !== 0) {
-    throw new Error(
-      `the okms database has schema version ${version}; this okms knows ${SCHEMA_VERSION}`,
-    );
-  }
+  if (schemaVersion(db) === SCHEMA_VERSION) return;
   db.exec("BEGIN IMMEDIATE");
-  db.exec(SCHEMA);
-  db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-  db.exec("COMMIT");
+  try {
+    const version = schemaVersion(db); // another process may have migrated
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `the okms database has schema version ${version}; this okms knows up to ${SCHEMA_VERSION}: use a newer okms`,
+      );
+    }
+    for (const step of MIGRATIONS.slice(version)) db.exec(step);
+    db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
 }

@@ -5,10 +5,18 @@
 import { CKA, CKK, CKO } from "../ffi/mod.ts";
 import type { Attribute } from "../ffi/mod.ts";
 import type { Hsm } from "./hsm.ts";
-import type { KeyMaterial } from "./key_material.ts";
+import type { KeyMaterial, SweepResult } from "./key_material.ts";
 
-/** The label every okms CMK object carries. */
+/**
+ * The label every okms CMK object starts with; `:` and the material id in
+ * hex follow (objects made by earlier okms versions carry the bare prefix).
+ */
 export const CMK_LABEL = "okms-cmk";
+
+/** The label of material `materialId`, e.g. `okms-cmk:00ff…`. */
+export function cmkLabel(materialId: Uint8Array): string {
+  return `${CMK_LABEL}:${materialId.toHex()}`;
+}
 
 const SECRET_AES: readonly Attribute[] = [
   [CKA.CLASS, CKO.SECRET_KEY],
@@ -18,7 +26,8 @@ const SECRET_AES: readonly Attribute[] = [
 /**
  * The least-privilege template of a CMK version: a private, sensitive,
  * non-extractable, unmodifiable, uncopyable AES-256 token key that can only
- * encrypt and decrypt.
+ * encrypt and decrypt. The label repeats the id: should an HSM write the
+ * label but not yet the id when a crash strikes, the journal still finds it.
  */
 export function cmkTemplate(materialId: Uint8Array): Attribute[] {
   return [
@@ -38,12 +47,17 @@ export function cmkTemplate(materialId: Uint8Array): Attribute[] {
     [CKA.VERIFY, false],
     [CKA.DERIVE, false],
     [CKA.ID, materialId],
-    [CKA.LABEL, CMK_LABEL],
+    [CKA.LABEL, cmkLabel(materialId)],
   ];
 }
 
+/** Removes generation leftovers: {@linkcode KeyMaterial.sweep}. */
+export type Sweeper = KeyMaterial["sweep"];
+
 /**
- * {@linkcode KeyMaterial} as token objects of one HSM session.
+ * {@linkcode KeyMaterial} as token objects of one HSM session. Give it a
+ * `sweeper` only for a token okms owns outright (the embedded one): on a
+ * shared token, an object okms cannot name may be anybody's.
  *
  * @example
  * ```ts
@@ -53,9 +67,11 @@ export function cmkTemplate(materialId: Uint8Array): Attribute[] {
  */
 export class TokenKeyMaterial implements KeyMaterial {
   readonly #hsm: Hsm;
+  readonly #sweeper: Sweeper | undefined;
 
-  constructor(hsm: Hsm) {
+  constructor(hsm: Hsm, sweeper?: Sweeper) {
     this.#hsm = hsm;
+    this.#sweeper = sweeper;
   }
 
   generate(materialId: Uint8Array): number {
@@ -74,10 +90,22 @@ export class TokenKeyMaterial implements KeyMaterial {
     return handle;
   }
 
-  destroy(materialId: Uint8Array): number {
-    const handles = this.#find(materialId);
-    for (const handle of handles) this.#hsm.destroy(handle);
-    return handles.length;
+  destroy(materialId: Uint8Array): void {
+    for (const handle of this.#named(materialId)) this.#hsm.destroy(handle);
+    const left = this.#named(materialId).length;
+    if (left > 0) {
+      throw new Error(
+        `${left} HSM object(s) of material ${materialId.toHex()} remain after C_DestroyObject`,
+      );
+    }
+  }
+
+  sweep(
+    creationUnderWay: () => Promise<boolean>,
+    before: number,
+  ): Promise<SweepResult> {
+    return this.#sweeper?.(creationUnderWay, before) ??
+      Promise.resolve({ removed: 0, complete: true });
   }
 
   #find(materialId: Uint8Array): number[] {
@@ -86,5 +114,15 @@ export class TokenKeyMaterial implements KeyMaterial {
       [CKA.TOKEN, true],
       [CKA.ID, materialId],
     ]);
+  }
+
+  /** Objects with the material's id, or its label (half-written ones). */
+  #named(materialId: Uint8Array): number[] {
+    return [
+      ...new Set([
+        ...this.#find(materialId),
+        ...this.#hsm.find([[CKA.LABEL, cmkLabel(materialId)]]),
+      ]),
+    ];
   }
 }

@@ -27,7 +27,15 @@ Deno.test("the data directory holds the token, a 0600 PIN file and the database"
   const pin = await Deno.stat(`${t.dataDir}/pin`);
   assert.equal(pin.mode! & 0o777, 0o600);
   assert.match(await Deno.readTextFile(`${t.dataDir}/pin`), /^[0-9a-f]{48}$/);
-  for (const file of ["okms.db", "okms.db-wal", "okms.db-shm", "owner.lock"]) {
+  for (
+    const file of [
+      "okms.db",
+      "okms.db-wal",
+      "okms.db-shm",
+      "owner.lock",
+      "okms.pid",
+    ]
+  ) {
     assert.equal(
       (await Deno.stat(`${t.dataDir}/${file}`)).mode! & 0o777,
       0o600,

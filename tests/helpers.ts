@@ -5,7 +5,6 @@
  */
 import { Okms, type OkmsOptions } from "../mod.ts";
 import { CKA, findPkcs11Module, SOFTHSM2_MODULE_PATHS } from "../ffi/mod.ts";
-import { CMK_LABEL } from "../lib/token_key_material.ts";
 import { Hsm, isModuleLoaded } from "../lib/hsm.ts";
 import { EMBEDDED_TOKEN_LABEL } from "../lib/embedded_token.ts";
 
@@ -45,9 +44,12 @@ export async function openTestOkms(
  * A second logged-in session on the embedded token of `dataDir`, through the
  * project's binding (with or without an Okms open on it).
  */
-export async function tokenSession(dataDir: string): Promise<Hsm> {
+export async function tokenSession(
+  dataDir: string,
+  pinFile = `${dataDir}/pin`,
+): Promise<Hsm> {
   const pin = new TextEncoder().encode(
-    (await Deno.readTextFile(`${dataDir}/pin`)).trim(),
+    (await Deno.readTextFile(pinFile)).trim(),
   );
   const modulePath = findPkcs11Module(SOFTHSM2_MODULE_PATHS);
   if (!isModuleLoaded(modulePath)) {
@@ -88,13 +90,24 @@ export async function rejectsNamed(
   throw new Error(`expected ${name}, but it resolved`);
 }
 
-/** The CMK objects on a data directory's token, by their `CKA_ID` in hex. */
-export async function cmkObjects(dataDir: string): Promise<string[]> {
-  const hsm = await tokenSession(dataDir);
+/**
+ * The objects on a data directory's embedded token (its CMKs, and any
+ * leftovers of a crash), by `CKA_ID` in hex: "" for none, "?" for
+ * unreadable (half-written).
+ */
+export async function cmkObjects(
+  dataDir: string,
+  pinFile?: string,
+): Promise<string[]> {
+  const hsm = await tokenSession(dataDir, pinFile);
   try {
-    return hsm.find([[CKA.LABEL, CMK_LABEL]]).map((handle) =>
-      hsm.read(handle, [[CKA.ID, 16]])[0]!.toHex()
-    ).sort();
+    return hsm.find([]).map((handle) => {
+      try {
+        return hsm.read(handle, [[CKA.ID, 64]])[0]?.toHex() ?? "";
+      } catch {
+        return "?";
+      }
+    }).sort();
   } finally {
     hsm.close();
   }

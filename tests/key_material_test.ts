@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { CKA } from "../ffi/mod.ts";
-import { CMK_LABEL } from "../lib/token_key_material.ts";
+import { cmkLabel } from "../lib/token_key_material.ts";
 import { openTestOkms, tokenSession } from "./helpers.ts";
 
 const TRUE = Uint8Array.of(1);
@@ -15,9 +15,15 @@ Deno.test("a CMK is a sensitive, non-extractable token key that only encrypts an
   await t.okms.createKey();
   const hsm = await tokenSession(t.dataDir);
   try {
-    const handles = hsm.find([[CKA.LABEL, CMK_LABEL]]);
+    const handles = hsm.find([]);
     assert.equal(handles.length, 2, "the default key and the new one");
     for (const handle of handles) {
+      const [id, label] = hsm.read(handle, [[CKA.ID, 16], [CKA.LABEL, 64]]);
+      assert.equal(
+        new TextDecoder().decode(label),
+        cmkLabel(id!),
+        "the label names the material",
+      );
       const [value] = hsm.read(handle, [[CKA.VALUE, 64]]);
       assert.equal(value, undefined, "CKA_VALUE cannot be read");
       const expected: [number, Uint8Array][] = [

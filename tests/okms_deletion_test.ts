@@ -74,6 +74,7 @@ Deno.test("a key is destroyed when its waiting period is over, and not before", 
     deleted: [],
     rotated: [],
     recovered: 0,
+    recoveryFailures: [],
     failed: [],
   });
   assert.equal(
@@ -86,6 +87,7 @@ Deno.test("a key is destroyed when its waiting period is over, and not before", 
     deleted: [key.keyId],
     rotated: [],
     recovered: 0,
+    recoveryFailures: [],
     failed: [],
   });
   await rejectsNamed(

@@ -199,7 +199,9 @@ Deno.test("a second process cannot open a data directory in use", async () => {
     });
     await assert.rejects(
       runChild("use_keys.ts", dataDir, ciphertextBlob.toBase64(), "{}"),
-      /in use by another process/,
+      new RegExp(
+        `in use by another process \\(okms, PID ${Deno.pid}\\): stop it first, or use \`deno task admin\``,
+      ),
     );
   } finally {
     await Deno.remove(dataDir, { recursive: true });

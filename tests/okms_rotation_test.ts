@@ -115,6 +115,7 @@ Deno.test("automatic rotation: status, period bounds, and rotation when due", as
     deleted: [],
     rotated: [],
     recovered: 0,
+    recoveryFailures: [],
     failed: [],
   });
   now = start + 90 * DAY;
@@ -122,6 +123,7 @@ Deno.test("automatic rotation: status, period bounds, and rotation when due", as
     deleted: [],
     rotated: [keyId],
     recovered: 0,
+    recoveryFailures: [],
     failed: [],
   });
   const fresh = await t.okms.encrypt({ keyId, plaintext: utf8("new") });
