@@ -2,26 +2,24 @@
  * `createApp`: the Hono app speaking the AWS KMS JSON 1.1 protocol.
  * @module
  */
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { KmsError, type Okms, type OkmsAccount } from "../mod.ts";
 import type { AuditRecord } from "./audit.ts";
 import {
   errorStatus,
   SerializationException,
+  ThrottlingException,
   UnknownRouteException,
 } from "./errors.ts";
-import {
-  checkHeaders,
-  DEFAULT_LIMITS,
-  readBody,
-  type RequestLimits,
-} from "./limits.ts";
+import { DEFAULT_LIMITS, readBody, type RequestLimits } from "./limits.ts";
+import type { Metrics } from "./metrics.ts";
 import { type Operation, operationFor, OPERATIONS } from "./operations.ts";
 import {
   parseAuthorization,
   type SecretSource,
   SigV4Verifier,
 } from "./sigv4.ts";
+import type { AccountRateLimit, InFlightLimit } from "./throttling.ts";
 import { parseRequestBody, toWire } from "./wire.ts";
 
 /** Settings of {@linkcode createApp}. */
@@ -42,9 +40,13 @@ export interface AppOptions {
   now?: () => number;
   /** Where internal faults are reported (one JSON line each); stderr. */
   faultLog?: (line: string) => void;
+  /** The bound on requests in flight; none when absent. */
+  inFlight?: InFlightLimit;
+  /** The per-account request-rate quota; none when absent. */
+  accountRate?: AccountRateLimit;
+  /** Receives every request's outcome and every throttling. */
+  metrics?: Metrics;
 }
-
-type Env = { Variables: { audit: AuditRecord } };
 
 const JSON_1_1 = "application/x-amz-json-1.1";
 
@@ -63,40 +65,36 @@ function keyIdOf(result: unknown): string | undefined {
   return typeof keyId === "string" ? keyId : undefined;
 }
 
-function errorResponse(
-  c: Context<Env>,
-  error: unknown,
-  faultLog: (line: string) => void,
+function newRecord(): AuditRecord {
+  return {
+    time: new Date().toISOString(),
+    requestId: crypto.randomUUID(),
+    outcome: "success",
+    status: 0,
+    latencyMs: 0,
+  };
+}
+
+function answer(
+  record: AuditRecord,
+  status: number,
+  body: string | null,
 ): Response {
-  const record = c.get("audit");
-  let kmsError: KmsError;
-  if (error instanceof KmsError) {
-    kmsError = error;
-  } else {
-    faultLog(JSON.stringify({
-      time: new Date().toISOString(),
-      requestId: record.requestId,
-      fault: error instanceof Error ? `${error.name}: ${error.message}` : "?",
-    }));
-    kmsError = new KmsError(
-      `okms failed internally; the server log has the details under request id ${record.requestId}`,
-    );
-  }
-  record.errorType = kmsError.name;
-  record.errorMessage = kmsError.message;
-  if (kmsError.keyArn !== undefined) record.keyId = kmsError.keyArn;
-  return c.body(
-    JSON.stringify({ __type: kmsError.name, message: kmsError.message }),
-    errorStatus(kmsError) as 400,
-    { "content-type": JSON_1_1 },
-  );
+  const headers: Record<string, string> = {
+    "x-amzn-requestid": record.requestId,
+  };
+  if (body !== null) headers["content-type"] = JSON_1_1;
+  return new Response(body, { status, headers });
 }
 
 /**
  * The okms HTTP app: `POST /` with `X-Amz-Target: TrentService.<Operation>`
  * and a JSON body, SigV4-signed. Every answer carries `x-amzn-RequestId`;
  * errors are `{"__type", "message"}` with AWS's status codes; one audit
- * record per request.
+ * record per request. `GET /health` answers without authentication.
+ *
+ * Hono routes; each route's handler builds its `Response` itself, so no
+ * middleware or context machinery stands in front of the KMS handler.
  *
  * @example
  * ```ts
@@ -104,8 +102,9 @@ function errorResponse(
  * Deno.serve({ hostname: "127.0.0.1", port: 8080 }, app.fetch);
  * ```
  */
-export function createApp(options: AppOptions): Hono<Env> {
-  const { okms, audit, operations = OPERATIONS } = options;
+export function createApp(options: AppOptions): Hono {
+  const { okms, audit, metrics, operations = OPERATIONS } = options;
+  const { inFlight, accountRate } = options;
   const faultLog = options.faultLog ?? ((line) => console.error(line));
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const verifier = new SigV4Verifier({
@@ -113,6 +112,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     clockSkewSeconds: options.clockSkewSeconds ?? 300,
     now: options.now ?? Date.now,
     secrets: options.credentials,
+    limits,
   });
   const accounts = new Map<string, OkmsAccount>();
   const accountOf = async (accountId: string) => {
@@ -124,44 +124,65 @@ export function createApp(options: AppOptions): Hono<Env> {
     return account;
   };
 
-  const app = new Hono<Env>();
-  app.use(async (c, next) => {
-    const started = performance.now();
-    const record: AuditRecord = {
-      time: new Date().toISOString(),
-      requestId: crypto.randomUUID(),
-      outcome: "success",
-      status: 0,
-      latencyMs: 0,
-    };
-    c.set("audit", record);
-    c.header("x-amzn-RequestId", record.requestId);
-    await next();
-    record.status = c.res.status;
+  /** The error's AWS answer; a fault that is not a KmsError is logged, not sent. */
+  const errorAnswer = (record: AuditRecord, error: unknown): Response => {
+    let kmsError: KmsError;
+    if (error instanceof KmsError) {
+      kmsError = error;
+      if (error instanceof ThrottlingException) {
+        metrics?.throttled(error.reason);
+      }
+    } else {
+      faultLog(JSON.stringify({
+        time: new Date().toISOString(),
+        requestId: record.requestId,
+        fault: error instanceof Error ? `${error.name}: ${error.message}` : "?",
+      }));
+      kmsError = new KmsError(
+        `okms failed internally; the server log has the details under request id ${record.requestId}`,
+      );
+    }
+    record.errorType = kmsError.name;
+    record.errorMessage = kmsError.message;
+    if (kmsError.keyArn !== undefined) record.keyId = kmsError.keyArn;
+    return answer(
+      record,
+      errorStatus(kmsError),
+      JSON.stringify({ __type: kmsError.name, message: kmsError.message }),
+    );
+  };
+
+  /** Audits and counts one answered request. */
+  const finish = (
+    record: AuditRecord,
+    response: Response,
+    started: number,
+  ): Response => {
+    record.status = response.status;
     if (record.status >= 400) record.outcome = "error";
     record.latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
     audit?.(record);
-  });
+    metrics?.observe(record);
+    return response;
+  };
 
-  app.post("/", async (c) => {
-    const record = c.get("audit");
-    const request = c.req.raw;
-    checkHeaders(request.headers, limits);
+  const operate = async (
+    request: Request,
+    record: AuditRecord,
+  ): Promise<Response> => {
     const body = await readBody(request, limits.maxBodyBytes);
-    const auth = parseAuthorization(request.headers.get("authorization"));
+    const headers = request.headers;
+    const auth = parseAuthorization(headers.get("authorization"));
     record.accessKeyId = auth.accessKeyId;
-    const caller = await verifier.verify(auth, {
-      method: request.method,
-      url: new URL(request.url),
-      headers: request.headers,
-    }, body);
+    const caller = await verifier.verify(auth, request, body);
     record.accountId = caller.accountId;
     const { name, operation } = operationFor(
       operations,
-      request.headers.get("x-amz-target"),
+      headers.get("x-amz-target"),
     );
     record.operation = name;
-    checkContentType(request.headers.get("content-type"));
+    accountRate?.take(caller.accountId);
+    checkContentType(headers.get("content-type"));
     let input: { keyId?: unknown; encryptionContext?: unknown };
     try {
       input = operation.decode(parseRequestBody(body), name);
@@ -180,23 +201,61 @@ export function createApp(options: AppOptions): Hono<Env> {
       input,
     );
     record.keyId = keyIdOf(result) ?? record.keyId;
-    if (result === undefined) return c.body(null, 200);
+    if (result === undefined) return answer(record, 200, null);
     try {
-      return c.body(JSON.stringify(toWire(result)), 200, {
-        "content-type": JSON_1_1,
-      });
+      return answer(record, 200, JSON.stringify(toWire(result)));
     } finally {
       (result as Partial<Disposable>)[Symbol.dispose]?.();
     }
-  });
+  };
 
-  app.notFound((c) =>
-    errorResponse(
-      c,
-      new UnknownRouteException("okms answers POST / only"),
-      faultLog,
-    )
+  const app = new Hono();
+  // Health probes are neither audited nor authenticated, and say nothing
+  // but ok or not.
+  app.on(["GET", "HEAD"], "/health", async (c) => {
+    const healthy = await okms.checkHealth().then(() => true, () => false);
+    return c.json(
+      { status: healthy ? "ok" : "unavailable" },
+      healthy ? 200 : 503,
+    );
+  });
+  app.all(
+    "/health",
+    (c) =>
+      c.json({ status: "method not allowed" }, 405, { allow: "GET, HEAD" }),
   );
-  app.onError((error, c) => errorResponse(c, error, faultLog));
+  app.post("/", async (c) => {
+    const started = performance.now();
+    const record = newRecord();
+    let response: Response;
+    try {
+      inFlight?.enter();
+      try {
+        response = await operate(c.req.raw, record);
+      } finally {
+        inFlight?.leave();
+      }
+    } catch (error) {
+      response = errorAnswer(record, error);
+    }
+    return finish(record, response, started);
+  });
+  app.notFound(() => {
+    const record = newRecord();
+    const started = performance.now();
+    return finish(
+      record,
+      errorAnswer(
+        record,
+        new UnknownRouteException("okms answers POST / and GET /health only"),
+      ),
+      started,
+    );
+  });
+  app.onError((error) => {
+    // Only reached by a fault outside the handlers' own error handling.
+    const record = newRecord();
+    return finish(record, errorAnswer(record, error), performance.now());
+  });
   return app;
 }

@@ -21,11 +21,18 @@ export interface ServerConfig {
   clockSkewSeconds: number;
   /** `--audit-log` / `OKMS_AUDIT_LOG`: a file, or stdout when absent or `-`. */
   auditLog?: string;
+  /** `--max-in-flight` / `OKMS_MAX_IN_FLIGHT`; 256. Past it: ThrottlingException. */
+  maxInFlight?: number;
+  /** `--account-rate-limit` / `OKMS_ACCOUNT_RATE_LIMIT`: requests per second per account; off. */
+  accountRateLimit?: number;
+  /** `--metrics-port` (and `--metrics-host`, 127.0.0.1): the Prometheus listener; off. */
+  metrics?: { host: string; port: number };
 }
 
 /** The flags that choose the library's data directory, region and token. */
 export const OKMS_FLAGS = {
   "data-dir": { type: "string" },
+  "pin-file": { type: "string" },
   region: { type: "string" },
   "key-quota": { type: "string" },
   "max-encryptions-per-version": { type: "string" },
@@ -43,6 +50,10 @@ const SERVER_FLAGS = {
   "tls-key": { type: "string" },
   "clock-skew-seconds": { type: "string" },
   "audit-log": { type: "string" },
+  "max-in-flight": { type: "string" },
+  "account-rate-limit": { type: "string" },
+  "metrics-host": { type: "string" },
+  "metrics-port": { type: "string" },
   "insecure-http": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
@@ -57,6 +68,7 @@ deno task serve [flags]
   --port <n>                    OKMS_PORT                 8080
   --region <name>               OKMS_REGION               eu-west-2
   --data-dir <dir>              OKMS_DATA_DIR             .okms
+  --pin-file <file>             OKMS_PIN_FILE             embedded token's PIN: $CREDENTIALS_DIRECTORY/okms-pin, else <data-dir>/pin
   --key-quota <n>               OKMS_KEY_QUOTA            20 keys per account (pending deletion included)
   --max-encryptions-per-version <n>
                                 OKMS_MAX_ENCRYPTIONS_PER_VERSION  2^30, then okms rotates
@@ -68,6 +80,10 @@ deno task serve [flags]
   --tls-key <pem>               OKMS_TLS_KEY
   --clock-skew-seconds <n>      OKMS_CLOCK_SKEW_SECONDS   300
   --audit-log <file|->          OKMS_AUDIT_LOG            stdout
+  --max-in-flight <n>           OKMS_MAX_IN_FLIGHT        256 requests, then ThrottlingException
+  --account-rate-limit <n>      OKMS_ACCOUNT_RATE_LIMIT   off (requests per second per account)
+  --metrics-port <n>            OKMS_METRICS_PORT         off (Prometheus text on GET /metrics)
+  --metrics-host <addr>         OKMS_METRICS_HOST         127.0.0.1
   --insecure-http               OKMS_INSECURE_HTTP=1      plain HTTP beyond loopback
 `;
 
@@ -166,7 +182,7 @@ export function okmsOptions(
   return {
     dataDir: text("data-dir"),
     region: text("region"),
-    ...definedOnly(numbers),
+    ...definedOnly({ ...numbers, pinFile: text("pin-file") }),
     ...(Object.values(pkcs11).some((v) => v !== undefined) ? { pkcs11 } : {}),
   };
 }
@@ -217,5 +233,41 @@ export function serverConfig(
       3600,
     ),
     auditLog: pick("audit-log", "OKMS_AUDIT_LOG"),
+    maxInFlight: integer(
+      "max in flight",
+      pick("max-in-flight", "OKMS_MAX_IN_FLIGHT") ?? "256",
+      1,
+      1_000_000,
+    ),
+    accountRateLimit: optionalInteger(
+      "account rate limit",
+      pick("account-rate-limit", "OKMS_ACCOUNT_RATE_LIMIT"),
+    ),
+    ...metricsListener(
+      pick("metrics-host", "OKMS_METRICS_HOST"),
+      pick("metrics-port", "OKMS_METRICS_PORT"),
+    ),
+  };
+}
+
+function optionalInteger(name: string, text: string | undefined) {
+  return text === undefined ? undefined : integer(name, text, 1, 1_000_000);
+}
+
+function metricsListener(
+  host: string | undefined,
+  port: string | undefined,
+): Pick<ServerConfig, "metrics"> {
+  if (port === undefined) {
+    if (host !== undefined) {
+      throw new ConfigError("--metrics-host needs --metrics-port");
+    }
+    return {};
+  }
+  return {
+    metrics: {
+      host: host ?? "127.0.0.1",
+      port: integer("metrics port", port, 0, 65535),
+    },
   };
 }

@@ -10,6 +10,8 @@ Deno.test("serverConfig: defaults", () => {
     okms: { dataDir: undefined, region: undefined },
     clockSkewSeconds: 300,
     auditLog: undefined,
+    maxInFlight: 256,
+    accountRateLimit: undefined,
   });
   assert.equal(serverConfig(["-h"], noEnv), "help");
 });
@@ -66,6 +68,12 @@ Deno.test("serverConfig: bad values are ConfigErrors", () => {
       ["--tls-cert", "c.pem"],
       ["--nope"],
       ["stray"],
+      ["--max-in-flight", "0"],
+      ["--account-rate-limit", "-5"],
+      ["--account-rate-limit", "fast"],
+      ["--metrics-port", "99999"],
+      ["--metrics-host", "0.0.0.0"],
+      ["--key-quota", "1.5"],
     ]
   ) {
     assert.throws(() => serverConfig(args, noEnv), ConfigError, args.join(" "));
@@ -100,4 +108,34 @@ Deno.test("serverConfig: plain HTTP beyond loopback needs --insecure-http", () =
     const config = serverConfig(["--host", host], noEnv);
     assert.equal(config === "help" ? "" : config.host, host);
   }
+});
+
+Deno.test("serverConfig: overload and metrics settings", () => {
+  const env: Record<string, string> = {
+    OKMS_MAX_IN_FLIGHT: "32",
+    OKMS_ACCOUNT_RATE_LIMIT: "100",
+    OKMS_METRICS_PORT: "9464",
+  };
+  const config = serverConfig([], (n) => env[n]);
+  assert.ok(config !== "help");
+  assert.equal(config.maxInFlight, 32);
+  assert.equal(config.accountRateLimit, 100);
+  assert.deepEqual(config.metrics, { host: "127.0.0.1", port: 9464 });
+  const flags = serverConfig([
+    "--max-in-flight",
+    "8",
+    "--account-rate-limit",
+    "5",
+    "--metrics-host",
+    "::1",
+    "--metrics-port",
+    "0",
+    "--key-quota",
+    "50",
+  ], (n) => env[n]);
+  assert.ok(flags !== "help");
+  assert.equal(flags.maxInFlight, 8);
+  assert.equal(flags.accountRateLimit, 5);
+  assert.deepEqual(flags.metrics, { host: "::1", port: 0 });
+  assert.equal(flags.okms.keyQuota, 50);
 });

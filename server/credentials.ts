@@ -28,6 +28,20 @@ export interface NewAccessKey {
   secretAccessKey: string;
 }
 
+/** Settings of {@linkcode Credentials.open}. */
+export interface CredentialsOptions {
+  /** Receives the line saying a stored secret does not open (tampering); stderr. */
+  warn?: (line: string) => void;
+  /** A monotonic clock, milliseconds, for revalidation; `performance.now`. */
+  clock?: () => number;
+}
+
+/**
+ * The longest a revocation made by another process (the admin CLI) takes to
+ * reach this one: cached keys are checked against the table this often.
+ */
+export const REVALIDATE_MS = 1000;
+
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const INTERNAL_ACCOUNT = "internal_account";
 
@@ -72,16 +86,19 @@ export class Credentials implements SecretSource, Disposable {
   /** Cached keys whose row was read since the table last changed elsewhere. */
   readonly #verified = new Set<string>();
   #dataVersion = -1;
+  #nextRevalidation = -Infinity;
   readonly #warn: (line: string) => void;
+  readonly #clock: () => number;
 
   private constructor(
     okms: Okms,
     store: AccessKeyStore,
     internal: OkmsAccount,
     sealingKey: string,
-    warn: (line: string) => void,
+    options: CredentialsOptions,
   ) {
-    this.#warn = warn;
+    this.#warn = options.warn ?? ((line) => console.error(line));
+    this.#clock = options.clock ?? (() => performance.now());
     this.#okms = okms;
     this.store = store;
     this.#internal = internal;
@@ -91,13 +108,12 @@ export class Credentials implements SecretSource, Disposable {
 
   /**
    * Opens the access keys of `okms`, creating the internal account on first
-   * use. Takes ownership of `store` (closed by {@linkcode close}). `warn`
-   * receives the line saying a stored secret does not open (tampering).
+   * use. Takes ownership of `store` (closed by {@linkcode close}).
    */
   static async open(
     okms: Okms,
     store: AccessKeyStore,
-    warn: (line: string) => void = (line) => console.error(line),
+    options: CredentialsOptions = {},
   ): Promise<Credentials> {
     const accountId = store.initMeta(INTERNAL_ACCOUNT, newAccountId());
     let internal: OkmsAccount;
@@ -108,7 +124,7 @@ export class Credentials implements SecretSource, Disposable {
       internal = await okms.createAccount(accountId);
     }
     const sealingKey = (await internal.defaultKey()).arn;
-    return new Credentials(okms, store, internal, sealingKey, warn);
+    return new Credentials(okms, store, internal, sealingKey, options);
   }
 
   /**
@@ -150,14 +166,20 @@ export class Credentials implements SecretSource, Disposable {
   /**
    * The secret of an active access key, else undefined. A cached key is
    * trusted until another process commits to the table (the admin CLI
-   * revoking it), which the store's data version shows at once; the row is
-   * then read again. The secret itself is decrypted only on first use.
+   * revoking it): the store's data version, looked at no more than once per
+   * {@linkcode REVALIDATE_MS}, shows that, and the row is then read again.
+   * So a revocation elsewhere takes effect within that time; one made
+   * through this object, at once. The secret is decrypted only on first use.
    */
   async resolve(accessKeyId: string): Promise<SigningSecret | undefined> {
-    const version = this.store.dataVersion();
-    if (version !== this.#dataVersion) {
-      this.#dataVersion = version;
-      this.#verified.clear();
+    const now = this.#clock();
+    if (now >= this.#nextRevalidation) {
+      this.#nextRevalidation = now + REVALIDATE_MS;
+      const version = this.store.dataVersion();
+      if (version !== this.#dataVersion) {
+        this.#dataVersion = version;
+        this.#verified.clear();
+      }
     }
     const known = this.#cache.get(accessKeyId);
     if (known !== undefined && this.#verified.has(accessKeyId)) return known;

@@ -35,6 +35,18 @@ export class UnrecognizedClientException extends KmsError {
   override name = "UnrecognizedClientException";
 }
 
+/** Too many requests: in flight on this server, or for the account's quota. */
+export class ThrottlingException extends KmsError {
+  override name = "ThrottlingException";
+  /** What was exceeded: the server's in-flight bound, or the account's rate. */
+  readonly reason: "in_flight" | "account_rate";
+
+  constructor(message: string, reason: ThrottlingException["reason"]) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
 /** No route: okms answers `POST /` only. */
 export class UnknownRouteException extends KmsError {
   override name = "UnknownOperationException";

@@ -19,15 +19,8 @@ async function main(): Promise<number> {
     console.log(SERVER_USAGE);
     return 0;
   }
-  let server;
-  try {
-    server = await startServer(config);
-  } catch (error) {
-    // Start-up problems (port taken, data directory in use, no HSM) are the
-    // operator's to fix: say what, without a stack trace.
-    console.error(`okms: ${(error as Error).message}`);
-    return 1;
-  }
+  // Listening before the server starts: a signal that comes as soon as the
+  // banner is out must stop it gracefully, not kill it.
   const stop = Promise.withResolvers<void>();
   let stopping = false;
   const onSignal = () => {
@@ -37,6 +30,15 @@ async function main(): Promise<number> {
   };
   const signals = ["SIGINT", "SIGTERM"] as const;
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  let server;
+  try {
+    server = await startServer(config);
+  } catch (error) {
+    // Start-up problems (port taken, data directory in use, no HSM) are the
+    // operator's to fix: say what, without a stack trace.
+    console.error(`okms: ${(error as Error).message}`);
+    return 1;
+  }
   await stop.promise;
   console.error("okms: finishing in-flight requests, then closing");
   await server.shutdown();

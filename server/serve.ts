@@ -8,6 +8,8 @@ import { AccessKeyStore } from "./access_key_store.ts";
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit.ts";
 import { ConfigError, type ServerConfig } from "./config.ts";
+import { Metrics, metricsHandler } from "./metrics.ts";
+import { AccountRateLimit, InFlightLimit } from "./throttling.ts";
 import {
   accessKeyDbPath,
   Credentials,
@@ -18,6 +20,8 @@ import {
 export interface RunningServer extends AsyncDisposable {
   /** Where it listens, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
+  /** Where Prometheus scrapes, when the metrics listener is on. */
+  readonly metricsUrl?: string;
   readonly okms: Okms;
   readonly credentials: Credentials;
   /** The access key made on first start, if this was the first start. */
@@ -68,14 +72,24 @@ interface BannerFacts {
   defaultKeyArn: string;
   first: NewAccessKey | undefined;
   auditLog: string | undefined;
+  metricsUrl: string | undefined;
 }
 
 async function banner(facts: BannerFacts): Promise<string> {
   const { okms, defaultKeyArn, first } = facts;
   const { dataDir, region } = okms.config;
+  const { token } = okms;
   const lines = [
     `okms listening on ${facts.url} (region ${region}, data in ${dataDir}, process ${Deno.pid})`,
+    `HSM: ${
+      token.embedded ? "embedded SoftHSM2 token" : `token "${token.label}"`
+    } (serial ${token.serialNumber}, ${token.modulePath})`,
   ];
+  if (okms.config.pinBesideToken) {
+    lines.push(
+      `WARNING: the token's PIN is stored beside it (${okms.config.embeddedPinFile}): a copy of ${dataDir} opens every key. Keep it elsewhere with --pin-file.`,
+    );
+  }
   if (facts.url.startsWith("http:") && !isLoopbackUrl(facts.url)) {
     lines.push(
       "WARNING: plain HTTP beyond loopback (--insecure-http): only behind a TLS proxy.",
@@ -107,6 +121,9 @@ async function banner(facts: BannerFacts): Promise<string> {
         ? "stdout"
         : facts.auditLog
     } (one JSON line per request)`,
+    `Health: GET ${url}/health${
+      facts.metricsUrl ? `; metrics: GET ${facts.metricsUrl}` : ""
+    }`,
   );
   const where = dataDir === ".okms" ? "" : ` --data-dir ${dataDir}`;
   lines.push(
@@ -117,25 +134,33 @@ async function banner(facts: BannerFacts): Promise<string> {
   return lines.join("\n");
 }
 
+/** Where to listen, and the flag that says so (for errors). */
+interface Listener {
+  host: string;
+  port: number;
+  portFlag: "--port" | "--metrics-port";
+}
+
 function listen(
   config: ServerConfig,
+  at: Listener,
   tls: { cert: string; key: string } | undefined,
   handler: Deno.ServeHandler,
 ): Deno.HttpServer<Deno.NetAddr> {
   try {
     return Deno.serve({
-      hostname: config.host,
-      port: config.port,
+      hostname: at.host,
+      port: at.port,
       ...tls,
       onListen: () => {},
     }, handler);
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
       throw new ConfigError(
-        `${config.host}:${config.port} is already in use; choose another --port (0 = any free port)`,
+        `${at.host}:${at.port} is already in use; choose another ${at.portFlag} (0 = any free port)`,
       );
     }
-    if (config.tls !== undefined) {
+    if (tls !== undefined && config.tls !== undefined) {
       const { certFile, keyFile } = config.tls;
       throw new ConfigError(
         `TLS cannot start with --tls-cert ${certFile} and --tls-key ${keyFile} (${
@@ -147,6 +172,12 @@ function listen(
     }
     throw error;
   }
+}
+
+function urlOf(server: Deno.HttpServer<Deno.NetAddr>, scheme: string): string {
+  const { hostname, port } = server.addr;
+  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+  return `${scheme}://${host}:${port}`;
 }
 
 function isLoopbackUrl(url: string): boolean {
@@ -230,20 +261,47 @@ export async function startServer(
     closers.push(() => credentials.close());
     const audit = await AuditLog.open(config.auditLog);
     closers.push(() => audit.close());
+    const inFlight = new InFlightLimit(config.maxInFlight ?? 256);
+    const metrics = config.metrics && new Metrics(() => inFlight.current);
+    if (metrics !== undefined) {
+      okms.observeHsmCalls((call, seconds) => metrics.hsmCall(call, seconds));
+    }
     const app = createApp({
       okms,
       credentials,
       audit: (record) => audit.write(record),
       clockSkewSeconds: config.clockSkewSeconds,
       faultLog: log,
+      inFlight,
+      accountRate: config.accountRateLimit === undefined
+        ? undefined
+        : new AccountRateLimit(
+          config.accountRateLimit,
+          () => performance.now(),
+        ),
+      metrics,
     });
-    const server = listen(config, tls, app.fetch);
+    const server = listen(
+      config,
+      { host: config.host, port: config.port, portFlag: "--port" },
+      tls,
+      app.fetch,
+    );
     closers.push(() => server.shutdown());
+    const metricsServer = metrics && listen(
+      config,
+      { ...config.metrics!, portFlag: "--metrics-port" },
+      undefined,
+      metricsHandler(metrics),
+    );
+    if (metricsServer !== undefined) {
+      closers.push(() => metricsServer.shutdown());
+    }
     // Only once the port is ours, so a failed start leaves no unseen key.
     const firstAccessKey = await firstStart(okms, credentials);
-    const { hostname, port } = server.addr;
-    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    const url = `${tls ? "https" : "http"}://${host}:${port}`;
+    const url = urlOf(server, tls ? "https" : "http");
+    const metricsUrl = metricsServer &&
+      `${urlOf(metricsServer, "http")}/metrics`;
     log(
       await banner({
         url,
@@ -251,12 +309,14 @@ export async function startServer(
         defaultKeyArn: (await okms.defaultKey()).arn,
         first: firstAccessKey,
         auditLog: config.auditLog,
+        metricsUrl,
       }),
     );
     let stopping: Promise<void> | undefined;
     const shutdown = () => stopping ??= closeAll();
     return {
       url,
+      metricsUrl,
       okms,
       credentials,
       firstAccessKey,

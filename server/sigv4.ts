@@ -4,6 +4,7 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { ValidationException } from "../mod.ts";
 import {
   IncompleteSignatureException,
   InvalidSignatureException,
@@ -62,13 +63,24 @@ export interface SigV4Options {
   /** The clock, epoch milliseconds. */
   now: () => number;
   secrets: SecretSource;
+  /** Bounds on the signed headers, which are all the verifier reads. */
+  limits?: SignedHeaderLimits;
 }
 
-/** The part of a request a signature covers. */
+/**
+ * How many headers a request may sign, and their canonical size. Unsigned
+ * headers are never read; the HTTP layer bounds the request head as a whole.
+ */
+export interface SignedHeaderLimits {
+  maxHeaders: number;
+  maxHeaderBytes: number;
+}
+
+/** The part of a request a signature covers (a `Request` is one). */
 export interface SignedRequest {
-  method: string;
-  url: URL;
-  headers: Headers;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Headers;
 }
 
 /**
@@ -170,17 +182,31 @@ function canonicalQuery(url: URL): string {
     .join("&");
 }
 
-function canonicalHeaders(request: SignedRequest, names: string[]): string {
+function canonicalHeaders(
+  headers: Headers,
+  url: URL,
+  names: string[],
+  limits: SignedHeaderLimits,
+): string {
+  if (names.length > limits.maxHeaders) {
+    throw new ValidationException(
+      `requests sign at most ${limits.maxHeaders} headers`,
+    );
+  }
   let out = "";
   for (const name of names) {
-    const value = request.headers.get(name) ??
-      (name === "host" ? request.url.host : null);
+    const value = headers.get(name) ?? (name === "host" ? url.host : null);
     if (value === null) {
       throw new IncompleteSignatureException(
         `the signed header ${name} is not in the request`,
       );
     }
     out += `${name}:${value.trim().replace(/\s+/g, " ")}\n`;
+  }
+  if (out.length > limits.maxHeaderBytes) {
+    throw new ValidationException(
+      `the signed headers are larger than ${limits.maxHeaderBytes} bytes`,
+    );
   }
   return out;
 }
@@ -254,7 +280,7 @@ function dateOf(amzDate: string): number {
  * ```ts
  * const verifier = new SigV4Verifier({ region: "eu-west-2", clockSkewSeconds: 300, now: Date.now, secrets });
  * const auth = parseAuthorization(request.headers.get("authorization"));
- * const secret = await verifier.verify(auth, { method, url, headers }, body);
+ * const secret = await verifier.verify(auth, request, body);
  * ```
  */
 export class SigV4Verifier {
@@ -265,7 +291,11 @@ export class SigV4Verifier {
   >();
 
   constructor(options: SigV4Options) {
-    this.#options = { service: "kms", ...options };
+    this.#options = {
+      service: "kms",
+      limits: { maxHeaders: 64, maxHeaderBytes: 16 * 1024 },
+      ...options,
+    };
   }
 
   /**
@@ -309,11 +339,17 @@ export class SigV4Verifier {
         "The provided x-amz-content-sha256 header does not match what was computed.",
       );
     }
+    const url = new URL(request.url);
     const canonicalRequest = [
       request.method,
-      canonicalUri(request.url),
-      canonicalQuery(request.url),
-      canonicalHeaders(request, auth.signedHeaders),
+      canonicalUri(url),
+      canonicalQuery(url),
+      canonicalHeaders(
+        request.headers,
+        url,
+        auth.signedHeaders,
+        this.#options.limits,
+      ),
       auth.signedHeaders.join(";"),
       payloadHash,
     ].join("\n");

@@ -42,7 +42,7 @@ function fixture() {
     const request = toRequest(parts);
     return verifier.verify(
       parseAuthorization(request.headers.get("authorization")),
-      { method: "POST", url: new URL(request.url), headers: request.headers },
+      request,
       parts.body,
     );
   };

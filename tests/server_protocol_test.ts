@@ -32,7 +32,7 @@ Deno.test("the KMS JSON protocol through app.request", async (t) => {
   using credentials = await Credentials.open(
     okms,
     AccessKeyStore.open(accessKeyDbPath(dataDir)),
-    (line) => warnings.push(line),
+    { warn: (line) => warnings.push(line) },
   );
   const key = await credentials.createAccessKey(okms.accountId);
   const records: AuditRecord[] = [];

@@ -57,6 +57,11 @@ Deno.test("starting the server: banner, TLS files, settings, permissions", async
           ?.[1];
         assert.match(arn ?? "", /^arn:aws:kms:eu-west-2:\d{12}:key\//);
         assert.match(first.banner, /Audit log: stdout/);
+        assert.match(first.banner, /HSM: embedded SoftHSM2 token \(serial \w+/);
+        assert.match(
+          first.banner,
+          /WARNING: the token's PIN is stored beside it \(\S+\/pin\): a copy of \S+ opens every key/,
+        );
         await first.stop("SIGTERM");
         await Deno.remove(`${dataDir}/credentials`);
 
@@ -81,6 +86,40 @@ Deno.test("starting the server: banner, TLS files, settings, permissions", async
         } finally {
           assert.equal((await later.stop("SIGTERM")).code, 0);
         }
+      },
+    );
+
+    await t.step(
+      "a PIN kept outside the data directory: no warning",
+      async () => {
+        const elsewhere = `${dir}/secrets`;
+        await Deno.mkdir(elsewhere, { mode: 0o700 });
+        const args = [
+          "--data-dir",
+          `${dir}/data-with-outside-pin`,
+          "--port",
+          "0",
+          "--pin-file",
+          `${elsewhere}/okms-pin`,
+        ];
+        const server = await startMain(args);
+        try {
+          assert.doesNotMatch(server.banner, /WARNING/);
+        } finally {
+          assert.equal((await server.stop("SIGTERM")).code, 0);
+        }
+        assert.equal(
+          (await Deno.stat(`${elsewhere}/okms-pin`)).mode! & 0o777,
+          0o600,
+        );
+        await assert.rejects(
+          Deno.stat(`${dir}/data-with-outside-pin/pin`),
+          Deno.errors.NotFound,
+        );
+        // Without its PIN file, the directory is refused, not re-made.
+        const without = await runMain(args.slice(0, 4));
+        assert.equal(without.code, 1);
+        assert.match(without.stderr, /--pin-file/);
       },
     );
 
