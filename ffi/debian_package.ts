@@ -4,7 +4,8 @@
  * {@linkcode MissingPackageError} names the package to install.
  *
  * Beside its first user, `ffi/install_softhsm.ts` (package `softhsm2`);
- * `bench/wrk_client.ts` uses it for `wrk`. Needs `--allow-run` and
+ * `bench/http_load_wrk.ts` uses it for `wrk`, and `tests/server_cli_test.ts`
+ * for the AWS CLI. Needs `--allow-run` and
  * `--allow-sys=uid`.
  * @module
  */
