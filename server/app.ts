@@ -49,6 +49,8 @@ export interface AppOptions {
 }
 
 const JSON_1_1 = "application/x-amz-json-1.1";
+/** How long one health check's answer serves later probes. */
+export const HEALTH_CACHE_MS = 1000;
 
 function checkContentType(value: string | null): void {
   if (value?.split(";")[0].trim().toLowerCase() !== JSON_1_1) {
@@ -79,8 +81,10 @@ function answer(
   record: AuditRecord,
   status: number,
   body: string | null,
+  extra?: Record<string, string>,
 ): Response {
   const headers: Record<string, string> = {
+    ...extra,
     "x-amzn-requestid": record.requestId,
   };
   if (body !== null) headers["content-type"] = JSON_1_1;
@@ -125,7 +129,11 @@ export function createApp(options: AppOptions): Hono {
   };
 
   /** The error's AWS answer; a fault that is not a KmsError is logged, not sent. */
-  const errorAnswer = (record: AuditRecord, error: unknown): Response => {
+  const errorAnswer = (
+    record: AuditRecord,
+    error: unknown,
+    headers?: Record<string, string>,
+  ): Response => {
     let kmsError: KmsError;
     if (error instanceof KmsError) {
       kmsError = error;
@@ -149,6 +157,7 @@ export function createApp(options: AppOptions): Hono {
       record,
       errorStatus(kmsError),
       JSON.stringify({ __type: kmsError.name, message: kmsError.message }),
+      headers,
     );
   };
 
@@ -166,29 +175,46 @@ export function createApp(options: AppOptions): Hono {
     return response;
   };
 
+  /** Authenticates and decodes a request; zeroes its body whatever happens. */
+  const decode = async (
+    request: Request,
+    body: Uint8Array,
+    record: AuditRecord,
+  ) => {
+    try {
+      const headers = request.headers;
+      const auth = parseAuthorization(headers.get("authorization"));
+      record.accessKeyId = auth.accessKeyId;
+      const caller = await verifier.verify(auth, request, body);
+      record.accountId = caller.accountId;
+      const { name, operation } = operationFor(
+        operations,
+        headers.get("x-amz-target"),
+      );
+      record.operation = name;
+      accountRate?.take(caller.accountId);
+      checkContentType(headers.get("content-type"));
+      const input: { keyId?: unknown; encryptionContext?: unknown } = operation
+        .decode(parseRequestBody(body), name);
+      return { caller, operation, input };
+    } finally {
+      body.fill(0); // it may hold a plaintext in base64
+    }
+  };
+
   const operate = async (
     request: Request,
     record: AuditRecord,
   ): Promise<Response> => {
-    const body = await readBody(request, limits.maxBodyBytes);
-    const headers = request.headers;
-    const auth = parseAuthorization(headers.get("authorization"));
-    record.accessKeyId = auth.accessKeyId;
-    const caller = await verifier.verify(auth, request, body);
-    record.accountId = caller.accountId;
-    const { name, operation } = operationFor(
-      operations,
-      headers.get("x-amz-target"),
-    );
-    record.operation = name;
-    accountRate?.take(caller.accountId);
-    checkContentType(headers.get("content-type"));
-    let input: { keyId?: unknown; encryptionContext?: unknown };
+    let body: Uint8Array;
     try {
-      input = operation.decode(parseRequestBody(body), name);
-    } finally {
-      body.fill(0); // it may hold a plaintext in base64
+      body = await readBody(request, limits.maxBodyBytes, limits.bodyTimeoutMs);
+    } catch (error) {
+      // The rest of the body may still be on its way: the connection cannot
+      // carry another request, so it closes after this answer.
+      return errorAnswer(record, error, { connection: "close" });
     }
+    const { caller, operation, input } = await decode(request, body, record);
     if (typeof input.keyId === "string") record.keyId = input.keyId;
     if (input.encryptionContext !== undefined) {
       record.encryptionContext = input.encryptionContext as Record<
@@ -196,10 +222,15 @@ export function createApp(options: AppOptions): Hono {
         string
       >;
     }
-    const result = await operation.run(
-      await accountOf(caller.accountId),
-      input,
-    );
+    // The bound is on the work itself: a client that is slow to send its
+    // body, or sends a bad one, holds no place.
+    inFlight?.enter();
+    let result: unknown;
+    try {
+      result = await operation.run(await accountOf(caller.accountId), input);
+    } finally {
+      inFlight?.leave();
+    }
     record.keyId = keyIdOf(result) ?? record.keyId;
     if (result === undefined) return answer(record, 200, null);
     try {
@@ -209,11 +240,25 @@ export function createApp(options: AppOptions): Hono {
     }
   };
 
+  // One check a second at most, however many probes come: they are free for
+  // anyone to send, and each check calls the HSM and the store.
+  let lastCheck: { at: number; healthy: Promise<boolean> } | undefined;
+  const health = (): Promise<boolean> => {
+    const now = performance.now();
+    if (lastCheck === undefined || now - lastCheck.at >= HEALTH_CACHE_MS) {
+      lastCheck = {
+        at: now,
+        healthy: okms.checkHealth().then(() => true, () => false),
+      };
+    }
+    return lastCheck.healthy;
+  };
+
   const app = new Hono();
   // Health probes are neither audited nor authenticated, and say nothing
   // but ok or not.
   app.on(["GET", "HEAD"], "/health", async (c) => {
-    const healthy = await okms.checkHealth().then(() => true, () => false);
+    const healthy = await health();
     return c.json(
       { status: healthy ? "ok" : "unavailable" },
       healthy ? 200 : 503,
@@ -229,12 +274,7 @@ export function createApp(options: AppOptions): Hono {
     const record = newRecord();
     let response: Response;
     try {
-      inFlight?.enter();
-      try {
-        response = await operate(c.req.raw, record);
-      } finally {
-        inFlight?.leave();
-      }
+      response = await operate(c.req.raw, record);
     } catch (error) {
       response = errorAnswer(record, error);
     }

@@ -65,6 +65,8 @@ export class AuditLog implements AsyncDisposable {
   #draining?: Promise<void>;
   #timer?: ReturnType<typeof setTimeout>;
   #closing = false;
+  /** Whether the last write failed (its error is reported once). */
+  #failing = false;
 
   private constructor(
     out: { write(p: Uint8Array): Promise<number> },
@@ -117,8 +119,11 @@ export class AuditLog implements AsyncDisposable {
     this.#closing = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    await this.#draining;
-    if (this.#pending.length > 0) await this.#drain();
+    // A drain that ends schedules the next one while lines wait.
+    while (this.#draining !== undefined || this.#pending.length > 0) {
+      this.#draining ??= this.#drain();
+      await this.#draining;
+    }
     this.#file?.close();
   }
 
@@ -142,38 +147,46 @@ export class AuditLog implements AsyncDisposable {
     }
   }
 
-  #droppedLine(): string {
-    if (this.#dropped === 0) return "";
-    const line = JSON.stringify({
+  #droppedLine(count: number): string {
+    if (count === 0) return "";
+    return JSON.stringify({
       time: new Date().toISOString(),
       outcome: "audit-lines-dropped",
-      count: this.#dropped,
+      count,
     }) + "\n";
-    this.#dropped = 0;
-    return line;
   }
 
-  /** Writes batches while full ones are waiting (all of them when closing). */
+  /**
+   * Writes batches while full ones are waiting (all of them when closing).
+   * A batch the output refuses is counted as dropped, like lines the queue
+   * had no room for, so the gap is on record once the output works again.
+   */
   async #drain(): Promise<void> {
-    try {
-      do {
-        const bytes = encoder.encode(
-          this.#pending.join("") + this.#droppedLine(),
-        );
-        this.#pending = [];
-        this.#pendingChars = 0;
+    do {
+      const lines = this.#pending;
+      const dropped = this.#dropped;
+      const bytes = encoder.encode(lines.join("") + this.#droppedLine(dropped));
+      this.#pending = [];
+      this.#pendingChars = 0;
+      this.#dropped = 0;
+      try {
         for (let at = 0; at < bytes.length;) {
           at += await this.#out.write(bytes.subarray(at));
         }
-      } while (
-        this.#pending.length > 0 &&
-        (this.#pendingChars >= FLUSH_CHARS || this.#closing)
-      );
-    } catch (error) {
-      console.error(`okms: the audit log cannot be written: ${error}`);
-    } finally {
-      this.#draining = undefined;
-      this.#schedule();
-    }
+        this.#failing = false;
+      } catch (error) {
+        this.#dropped += dropped + lines.length;
+        if (!this.#failing) {
+          console.error(`okms: the audit log cannot be written: ${error}`);
+        }
+        this.#failing = true;
+        break;
+      }
+    } while (
+      this.#pending.length > 0 &&
+      (this.#pendingChars >= FLUSH_CHARS || this.#closing)
+    );
+    this.#draining = undefined;
+    if (!this.#closing) this.#schedule();
   }
 }

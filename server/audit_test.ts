@@ -70,3 +70,38 @@ Deno.test("lines are batched: one write per flush delay, at once when a batch is
   assert.equal(writes.length, 3, "close writes what is queued");
   assert.equal(JSON.parse(writes[2]).requestId, "00000007");
 });
+
+Deno.test("a batch the output refuses is counted, and the count logged once it works again", async () => {
+  const written: string[] = [];
+  let failing = true;
+  const errors: unknown[][] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => errors.push(args);
+  try {
+    const log = AuditLog.over({
+      write(bytes: Uint8Array) {
+        if (failing) return Promise.reject(new Error("disk full"));
+        written.push(new TextDecoder().decode(bytes));
+        return Promise.resolve(bytes.length);
+      },
+    });
+    for (let i = 0; i < 5; i++) log.write(record(i));
+    await new Promise((r) => setTimeout(r, FLUSH_AFTER_MS * 3));
+    for (let i = 5; i < 8; i++) log.write(record(i));
+    await new Promise((r) => setTimeout(r, FLUSH_AFTER_MS * 3));
+    assert.equal(errors.length, 1, "the failure is reported once");
+    failing = false;
+    log.write(record(8));
+    await log.close();
+    const lines = written.join("").trimEnd().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    assert.equal(lines[0].requestId, "00000008");
+    assert.deepEqual(
+      { outcome: lines[1].outcome, count: lines[1].count },
+      { outcome: "audit-lines-dropped", count: 8 },
+    );
+  } finally {
+    console.error = original;
+  }
+});

@@ -87,8 +87,8 @@ deno task serve [flags]
   --insecure-http               OKMS_INSECURE_HTTP=1      plain HTTP beyond loopback
 `;
 
-/** Whether `host` only listens on this machine. */
-function isLoopback(host: string): boolean {
+/** Whether `host` (a name, an address, or a URL's `[v6]` hostname) is this machine only. */
+export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" ||
     /^127\.\d+\.\d+\.\d+$/.test(host);
 }

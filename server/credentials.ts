@@ -83,8 +83,6 @@ export class Credentials implements SecretSource, Disposable {
   readonly #internal: OkmsAccount;
   readonly #sealingKey: string;
   readonly #cache = new Map<string, SigningSecret>();
-  /** Cached keys whose row was read since the table last changed elsewhere. */
-  readonly #verified = new Set<string>();
   #dataVersion = -1;
   #nextRevalidation = -Infinity;
   readonly #warn: (line: string) => void;
@@ -167,7 +165,8 @@ export class Credentials implements SecretSource, Disposable {
    * The secret of an active access key, else undefined. A cached key is
    * trusted until another process commits to the table (the admin CLI
    * revoking it): the store's data version, looked at no more than once per
-   * {@linkcode REVALIDATE_MS}, shows that, and the row is then read again.
+   * {@linkcode REVALIDATE_MS}, shows that, and every cached secret is then
+   * zeroed and forgotten, to be read and decrypted again on next use.
    * So a revocation elsewhere takes effect within that time; one made
    * through this object, at once. The secret is decrypted only on first use.
    */
@@ -177,23 +176,21 @@ export class Credentials implements SecretSource, Disposable {
       this.#nextRevalidation = now + REVALIDATE_MS;
       const version = this.store.dataVersion();
       if (version !== this.#dataVersion) {
+        // Another process changed the table: forget every secret (zeroed),
+        // so a key revoked there leaves no secret here.
         this.#dataVersion = version;
-        this.#verified.clear();
+        for (const id of [...this.#cache.keys()]) this.#evict(id);
       }
     }
     const known = this.#cache.get(accessKeyId);
-    if (known !== undefined && this.#verified.has(accessKeyId)) return known;
+    if (known !== undefined) return known;
     const row = this.store.get(accessKeyId);
     if (
       row === undefined || row.status !== "Active" ||
       row.accountId === this.internalAccountId
     ) {
-      this.#evict(accessKeyId);
       return undefined;
     }
-    this.#verified.add(accessKeyId);
-    const cached = this.#cache.get(accessKeyId);
-    if (cached !== undefined) return cached;
     let plaintext: Uint8Array;
     try {
       ({ plaintext } = await this.#internal.decrypt({
@@ -230,7 +227,6 @@ export class Credentials implements SecretSource, Disposable {
   }
 
   #evict(accessKeyId: string): void {
-    this.#verified.delete(accessKeyId);
     this.#cache.get(accessKeyId)?.secret.fill(0);
     this.#cache.delete(accessKeyId);
   }

@@ -7,7 +7,8 @@ import { Okms } from "../mod.ts";
 import { AccessKeyStore } from "./access_key_store.ts";
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit.ts";
-import { ConfigError, type ServerConfig } from "./config.ts";
+import { ConfigError, isLoopback, type ServerConfig } from "./config.ts";
+import { Listener } from "./listener.ts";
 import { Metrics, metricsHandler } from "./metrics.ts";
 import { AccountRateLimit, InFlightLimit } from "./throttling.ts";
 import {
@@ -85,12 +86,22 @@ async function banner(facts: BannerFacts): Promise<string> {
       token.embedded ? "embedded SoftHSM2 token" : `token "${token.label}"`
     } (serial ${token.serialNumber}, ${token.modulePath})`,
   ];
+  if (
+    facts.metricsUrl !== undefined &&
+    !isLoopback(new URL(facts.metricsUrl).hostname)
+  ) {
+    lines.push(
+      "WARNING: the metrics listener is beyond loopback, without authentication: firewall it.",
+    );
+  }
   if (okms.config.pinBesideToken) {
     lines.push(
       `WARNING: the token's PIN is stored beside it (${okms.config.embeddedPinFile}): a copy of ${dataDir} opens every key. Keep it elsewhere with --pin-file.`,
     );
   }
-  if (facts.url.startsWith("http:") && !isLoopbackUrl(facts.url)) {
+  if (
+    facts.url.startsWith("http:") && !isLoopback(new URL(facts.url).hostname)
+  ) {
     lines.push(
       "WARNING: plain HTTP beyond loopback (--insecure-http): only behind a TLS proxy.",
     );
@@ -135,7 +146,7 @@ async function banner(facts: BannerFacts): Promise<string> {
 }
 
 /** Where to listen, and the flag that says so (for errors). */
-interface Listener {
+interface Address {
   host: string;
   port: number;
   portFlag: "--port" | "--metrics-port";
@@ -143,16 +154,15 @@ interface Listener {
 
 function listen(
   config: ServerConfig,
-  at: Listener,
+  at: Address,
   tls: { cert: string; key: string } | undefined,
-  handler: Deno.ServeHandler,
-): Deno.HttpServer<Deno.NetAddr> {
+  handler: Deno.ServeHandler<Deno.NetAddr>,
+): Listener {
   try {
-    return Deno.serve({
+    return Listener.serve({
       hostname: at.host,
       port: at.port,
       ...tls,
-      onListen: () => {},
     }, handler);
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
@@ -174,16 +184,11 @@ function listen(
   }
 }
 
-function urlOf(server: Deno.HttpServer<Deno.NetAddr>, scheme: string): string {
-  const { hostname, port } = server.addr;
-  const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-  return `${scheme}://${host}:${port}`;
-}
-
-function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname;
-  return host === "localhost" || host === "[::1]" || host.startsWith("127.");
-}
+/**
+ * How long a stop waits for requests in flight (a body that has not arrived
+ * is cut off after 10 s anyway) before it closes okms regardless.
+ */
+export const SHUTDOWN_GRACE_MS = 15_000;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -287,7 +292,7 @@ export async function startServer(
       tls,
       app.fetch,
     );
-    closers.push(() => server.shutdown());
+    closers.push(() => server.stop(SHUTDOWN_GRACE_MS));
     const metricsServer = metrics && listen(
       config,
       { ...config.metrics!, portFlag: "--metrics-port" },
@@ -295,13 +300,13 @@ export async function startServer(
       metricsHandler(metrics),
     );
     if (metricsServer !== undefined) {
-      closers.push(() => metricsServer.shutdown());
+      closers.push(() => metricsServer.stop(SHUTDOWN_GRACE_MS));
     }
     // Only once the port is ours, so a failed start leaves no unseen key.
     const firstAccessKey = await firstStart(okms, credentials);
-    const url = urlOf(server, tls ? "https" : "http");
+    const url = server.url(tls ? "https" : "http");
     const metricsUrl = metricsServer &&
-      `${urlOf(metricsServer, "http")}/metrics`;
+      `${metricsServer.url("http")}/metrics`;
     log(
       await banner({
         url,

@@ -18,6 +18,10 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const HEX_SHA256 = /^[0-9a-f]{64}$/;
 /** Headers a request must sign: without them a signature could be replayed on another host, time or operation. */
 const MUST_SIGN = ["host", "x-amz-date", "x-amz-target"];
+/** An HTTP field name (RFC 9110 token), lower case as SigV4 lists them. */
+const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+/** An access key id: at most 128 word characters, as AWS's. */
+const ACCESS_KEY_ID = /^\w{1,128}$/;
 /** The fields of an `Authorization` header, each exactly once. */
 const AUTHORIZATION_FIELDS = ["Credential", "SignedHeaders", "Signature"];
 
@@ -64,7 +68,7 @@ export interface SigV4Options {
   now: () => number;
   secrets: SecretSource;
   /** Bounds on the signed headers, which are all the verifier reads. */
-  limits?: SignedHeaderLimits;
+  limits: SignedHeaderLimits;
 }
 
 /**
@@ -142,12 +146,17 @@ export function parseAuthorization(header: string | null): Authorization {
     );
   }
   const headers = signedHeaders.split(";");
-  if (headers.some((name) => name === "")) {
+  if (!headers.every((name) => HEADER_NAME.test(name))) {
     throw new IncompleteSignatureException(
-      "SignedHeaders must be header names separated by semicolons",
+      "SignedHeaders must be lower-case header names separated by semicolons",
     );
   }
   const [accessKeyId, scopeDate, region, service, terminator] = credential;
+  if (!ACCESS_KEY_ID.test(accessKeyId)) {
+    throw new IncompleteSignatureException(
+      "the access key id in Credential must be at most 128 letters or digits",
+    );
+  }
   return {
     accessKeyId,
     scopeDate,
@@ -278,7 +287,7 @@ function dateOf(amzDate: string): number {
  *
  * @example
  * ```ts
- * const verifier = new SigV4Verifier({ region: "eu-west-2", clockSkewSeconds: 300, now: Date.now, secrets });
+ * const verifier = new SigV4Verifier({ region: "eu-west-2", clockSkewSeconds: 300, now: Date.now, secrets, limits: DEFAULT_LIMITS });
  * const auth = parseAuthorization(request.headers.get("authorization"));
  * const secret = await verifier.verify(auth, request, body);
  * ```
@@ -291,11 +300,7 @@ export class SigV4Verifier {
   >();
 
   constructor(options: SigV4Options) {
-    this.#options = {
-      service: "kms",
-      limits: { maxHeaders: 64, maxHeaderBytes: 16 * 1024 },
-      ...options,
-    };
+    this.#options = { service: "kms", ...options };
   }
 
   /**

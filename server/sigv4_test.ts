@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DEFAULT_LIMITS } from "./limits.ts";
 import { createHmac } from "node:crypto";
 import { signKmsRequest, toRequest } from "../tests/server_sigv4_signer.ts";
 import {
@@ -31,6 +32,7 @@ function fixture() {
     clockSkewSeconds: 300,
     now: () => NOW,
     secrets,
+    limits: DEFAULT_LIMITS,
   });
   const check = async (offsetSeconds: number, body: unknown = {}) => {
     const parts = await signKmsRequest({
@@ -91,6 +93,16 @@ Deno.test("parseAuthorization refuses repeated, unknown and empty fields", () =>
     valid.replace("SignedHeaders=", "SignedHeaders"),
     valid.replace("SignedHeaders=host;x-amz-date", "SignedHeaders=host;;x"),
     valid.replace("SignedHeaders=host;x-amz-date", "SignedHeaders="),
+    valid.replace(
+      "SignedHeaders=host;x-amz-date",
+      "SignedHeaders=host;bad header",
+    ),
+    valid.replace(
+      "SignedHeaders=host;x-amz-date",
+      "SignedHeaders=Host;x-amz-date",
+    ),
+    valid.replace("Credential=AKID", "Credential=AKIA-1"),
+    valid.replace("Credential=AKID", `Credential=${"A".repeat(129)}`),
   ];
   for (const header of refused) {
     assert.throws(() => parseAuthorization(header), {

@@ -1,7 +1,8 @@
 /**
  * The unmodified AWS CLI (whichever `aws` is on the PATH, else Debian's
- * `awscli`, installed when missing and root) against a running okms server,
- * with the credentials file the first start writes.
+ * `awscli`, installed when missing and root; skipped otherwise) against a
+ * running okms server, with the credentials file the first start writes and
+ * none of the caller's own AWS settings.
  */
 import assert from "node:assert/strict";
 import { findOrInstall } from "../ffi/debian_package.ts";
@@ -19,12 +20,28 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-Deno.test("the AWS CLI against okms", async (t) => {
-  const aws = await findOrInstall({
-    name: "awscli",
-    what: "the AWS CLI",
-    find: () => onPath("aws"),
-  });
+const AWS_CLI = {
+  name: "awscli",
+  what: "the AWS CLI",
+  find: () => onPath("aws"),
+};
+
+/** What the CLI needs of this environment; none of the caller's AWS_* settings. */
+function cliEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of ["PATH", "HOME", "LANG", "PYENV_ROOT", "PYENV_VERSION"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+Deno.test({
+  name: "the AWS CLI against okms",
+  // Installed when missing if this runs as root (as CI does), else skipped.
+  ignore: AWS_CLI.find() === undefined && Deno.uid() !== 0,
+}, async (t) => {
+  const aws = await findOrInstall(AWS_CLI);
   const dataDir = await Deno.makeTempDir({ prefix: "okms-cli-" });
   const server = await startServer({
     host: "127.0.0.1",
@@ -37,13 +54,14 @@ Deno.test("the AWS CLI against okms", async (t) => {
     const out = await new Deno.Command(aws, {
       args: ["--endpoint-url", server.url, "--output", "json", "kms", ...args],
       env: {
+        ...cliEnvironment(),
         AWS_SHARED_CREDENTIALS_FILE: `${dataDir}/credentials`,
         AWS_CONFIG_FILE: `${dataDir}/no-config`,
         AWS_DEFAULT_REGION: "eu-west-2",
         AWS_EC2_METADATA_DISABLED: "true",
         AWS_MAX_ATTEMPTS: "1",
       },
-      clearEnv: false,
+      clearEnv: true,
     }).output();
     const stdout = new TextDecoder().decode(out.stdout);
     return {

@@ -4,9 +4,19 @@
  * a second Authorization header), and that none of it is an internal fault.
  */
 import assert from "node:assert/strict";
+import { AccessKeyStore } from "../server/access_key_store.ts";
+import { createApp } from "../server/app.ts";
+import { accessKeyDbPath, Credentials } from "../server/credentials.ts";
 import { startServer } from "../server/mod.ts";
+import { Listener } from "../server/listener.ts";
+import { InFlightLimit } from "../server/throttling.ts";
+import { openTestOkms } from "./helpers.ts";
 import type { AuditRecord } from "../server/audit.ts";
-import { type SignedParts, signKmsRequest } from "./server_sigv4_signer.ts";
+import {
+  type SignedParts,
+  signKmsRequest,
+  toRequest,
+} from "./server_sigv4_signer.ts";
 
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
@@ -159,5 +169,64 @@ Deno.test("raw HTTP: bad bodies and headers are the client's errors, never fault
   } finally {
     await server.shutdown();
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("silent clients hold no in-flight place, are cut off, and cannot stall a stop", async () => {
+  await using fixture = await openTestOkms();
+  const { okms, dataDir } = fixture;
+  using credentials = await Credentials.open(
+    okms,
+    AccessKeyStore.open(accessKeyDbPath(dataDir)),
+  );
+  const key = await credentials.createAccessKey(okms.accountId);
+  const app = createApp({
+    okms,
+    credentials,
+    inFlight: new InFlightLimit(2),
+    limits: { bodyTimeoutMs: 300 },
+  });
+  const listener = Listener.serve(
+    { hostname: "127.0.0.1", port: 0 },
+    app.fetch,
+  );
+  const port = listener.server.addr.port;
+  const url = `http://127.0.0.1:${port}/`;
+  // Four clients announce a body and never send it.
+  const silent = await Promise.all([1, 2, 3, 4].map(async () => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(utf8(
+      "POST / HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: 1000\r\n\r\n",
+    ));
+    return conn;
+  }));
+  try {
+    const listed = await fetch(
+      toRequest(await signKmsRequest({ ...key, url, operation: "ListKeys" })),
+    );
+    assert.equal(listed.status, 200, "the bound of 2 is not taken by them");
+    await listed.body?.cancel();
+    for (const conn of silent) {
+      const buffer = new Uint8Array(4096);
+      const n = await conn.read(buffer);
+      const text = new TextDecoder().decode(buffer.subarray(0, n ?? 0));
+      assert.match(text, /^HTTP\/1\.1 400 /, "cut off at the body deadline");
+      assert.match(text, /did not arrive within 0\.3 s/);
+    }
+    // One more, still inside its body's deadline when the stop comes: the
+    // stop waits for it no longer than its grace, then closes everything.
+    const late = await Deno.connect({ hostname: "127.0.0.1", port });
+    silent.push(late);
+    await late.write(utf8(
+      "POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n",
+    ));
+    await new Promise((r) => setTimeout(r, 50)); // its handler is waiting
+    assert.equal(await listener.stop(100), "forced");
+    for (const conn of silent) {
+      assert.equal(await conn.read(new Uint8Array(1)), null, "closed");
+    }
+  } finally {
+    for (const conn of silent) conn.close();
+    await listener.stop(0);
   }
 });
