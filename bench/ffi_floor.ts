@@ -12,7 +12,7 @@ import {
   type Pkcs11,
 } from "../ffi/mod.ts";
 import type { Hsm } from "../lib/hsm.ts";
-import { cmkTemplate } from "../lib/token_key_material.ts";
+import { cmkTemplate } from "../lib/material/token_key_material.ts";
 
 /**
  * One floor operation: a fixed PKCS#11 call sequence, all buffers ready.

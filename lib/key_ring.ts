@@ -10,7 +10,7 @@ import {
   UnsupportedOperationException,
 } from "./errors.ts";
 import { keyIdToBytes } from "./key_id.ts";
-import type { KeyMaterial } from "./key_material.ts";
+import type { KeyMaterial } from "./material/key_material.ts";
 import {
   type KeyRecord,
   type KeyVersionRecord,

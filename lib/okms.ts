@@ -30,8 +30,11 @@ import { type KmsContext, OkmsAccount } from "./okms_account.ts";
 import { OwnerLock } from "./owner_lock.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { TokenCheck } from "./token_binding.ts";
-import { type Sweeper, TokenKeyMaterial } from "./token_key_material.ts";
-import { sweepEmbeddedToken } from "./token_sweep.ts";
+import {
+  type Sweeper,
+  TokenKeyMaterial,
+} from "./material/token_key_material.ts";
+import { sweepEmbeddedToken } from "./material/token_sweep.ts";
 
 /**
  * Opens the token; `create` lets a new embedded token be made. With the

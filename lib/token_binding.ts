@@ -12,7 +12,7 @@
  */
 import { EXTERNAL_TOKEN_SETTINGS } from "./embedded_token.ts";
 import type { Hsm } from "./hsm.ts";
-import type { KeyMaterial } from "./key_material.ts";
+import type { KeyMaterial } from "./material/key_material.ts";
 import type {
   KeyRecord,
   MetadataStore,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { CKA } from "../ffi/mod.ts";
-import { cmkLabel } from "../lib/token_key_material.ts";
+import { cmkLabel } from "../lib/material/token_key_material.ts";
 import { openTestOkms, tokenSession } from "./helpers.ts";
 
 const TRUE = Uint8Array.of(1);

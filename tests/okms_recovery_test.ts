@@ -10,7 +10,7 @@ import { CKA, CKK, CKO } from "../ffi/mod.ts";
 import { Hsm } from "../lib/hsm.ts";
 import { JOURNAL_GRACE_MS } from "../lib/key_ring.ts";
 import { SqliteStore } from "../lib/sqlite_store.ts";
-import { cmkLabel } from "../lib/token_key_material.ts";
+import { cmkLabel } from "../lib/material/token_key_material.ts";
 import { Okms } from "../mod.ts";
 import {
   cmkObjects,

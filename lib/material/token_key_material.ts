@@ -2,9 +2,9 @@
  * CMK material as token objects: generated in the HSM, found by `CKA_ID`.
  * @module
  */
-import { CKA, CKK, CKO } from "../ffi/mod.ts";
-import type { Attribute } from "../ffi/mod.ts";
-import type { Hsm } from "./hsm.ts";
+import { CKA, CKK, CKO } from "../../ffi/mod.ts";
+import type { Attribute } from "../../ffi/mod.ts";
+import type { Hsm } from "../hsm.ts";
 import type { KeyMaterial, SweepResult } from "./key_material.ts";
 
 /**

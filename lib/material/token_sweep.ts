@@ -11,8 +11,8 @@
  * material: a key is stored only once its generation has returned.
  * @module
  */
-import { CKA, CKR, Pkcs11Error } from "../ffi/mod.ts";
-import type { Hsm } from "./hsm.ts";
+import { CKA, CKR, Pkcs11Error } from "../../ffi/mod.ts";
+import type { Hsm } from "../hsm.ts";
 import type { SweepResult } from "./key_material.ts";
 import { CMK_LABEL } from "./token_key_material.ts";
 
