@@ -2,6 +2,7 @@
  * A loaded PKCS#11 module with typed, checked calls.
  * @module
  */
+import { skipOpensslExitCleanup } from "./openssl_exit.ts";
 import { CK_ULONG_SIZE, CKF, CKR } from "./constants.ts";
 import { Pkcs11Error, Pkcs11LoadError } from "./errors.ts";
 import {
@@ -116,6 +117,7 @@ export class Pkcs11 {
    * neither.
    */
   static load(path: string, options: LoadOptions = {}): Pkcs11 {
+    skipOpensslExitCleanup();
     let library: Deno.DynamicLibrary<Pkcs11Symbols>;
     try {
       library = Deno.dlopen(path, PKCS11_SYMBOLS);
