@@ -23,6 +23,6 @@ export { OkmsSubtle } from "./lib/okms_subtle.ts";
 export type { OkmsAesGcmParams } from "./lib/okms_subtle.ts";
 export { DataKey } from "./lib/data_key.ts";
 export type { KeyMetadata } from "./lib/key_metadata.ts";
-export type { KeyState, Tag } from "./lib/metadata_store.ts";
+export type { KeyMaterialMode, KeyState, Tag } from "./lib/metadata_store.ts";
 export type { EncryptionContext } from "./lib/encryption_context.ts";
 export * from "./lib/errors.ts";

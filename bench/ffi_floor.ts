@@ -1,18 +1,22 @@
 /**
  * The floor of the benchmarks: the PKCS#11 call sequences okms makes, made
- * straight through the project's `ffi/` binding with no KMS logic, on a
- * token key made with okms's own CMK template, with everything preallocated
- * as an ideal caller would.
+ * straight through the project's `ffi/` binding with no KMS logic, on a key
+ * made with okms's own template for a CMK version in use (a token object in
+ * token mode, a session object in wrapped mode), with everything
+ * preallocated as an ideal caller would.
  * @module
  */
 import {
   AesGcmMechanism,
+  CKA,
   GCM_IV_BYTES,
   GCM_TAG_BYTES,
   type Pkcs11,
 } from "../ffi/mod.ts";
 import type { Hsm } from "../lib/hsm.ts";
+import type { KeyMaterialMode } from "../lib/metadata_store.ts";
 import { cmkTemplate } from "../lib/material/token_key_material.ts";
+import { CMK_IN_USE } from "../lib/material/wrapped_key_material.ts";
 
 /**
  * One floor operation: a fixed PKCS#11 call sequence, all buffers ready.
@@ -32,7 +36,7 @@ export type FloorOperation = () => void;
  *
  * @example
  * ```ts
- * const floor = new FfiFloor(hsm, 33 + context.byteLength);
+ * const floor = new FfiFloor(hsm, 33 + context.byteLength, "wrapped");
  * const encrypt32 = floor.encryptor(32);
  * encrypt32();
  * ```
@@ -44,14 +48,18 @@ export class FfiFloor {
   readonly #gcm = new AesGcmMechanism();
 
   /**
-   * Makes a CMK-template token key on `hsm`'s token and sets the mechanism's
-   * IV (random, then fixed) and an AAD of `aadBytes` random bytes.
+   * Makes a key as okms uses a CMK version in `mode` on `hsm`'s token (a
+   * token object; or a session object, as okms unwraps one) and sets the
+   * mechanism's IV (random, then fixed) and an AAD of `aadBytes` random
+   * bytes.
    */
-  constructor(hsm: Hsm, aadBytes: number) {
+  constructor(hsm: Hsm, aadBytes: number, mode: KeyMaterialMode) {
     this.#p11 = hsm.p11;
     this.#session = hsm.session;
     this.#key = hsm.generateAesKey(
-      cmkTemplate(crypto.getRandomValues(new Uint8Array(16))),
+      mode === "token"
+        ? cmkTemplate(crypto.getRandomValues(new Uint8Array(16)))
+        : [[CKA.VALUE_LEN, 32], ...CMK_IN_USE],
     );
     this.#gcm.set({
       iv: crypto.getRandomValues(new Uint8Array(GCM_IV_BYTES)),

@@ -1,73 +1,90 @@
 /**
- * The benchmarks' fixture: okms on a fresh temporary data directory (and so
- * a fresh embedded SoftHSM2 token of its own), a CMK to work with, and a
- * second logged-in session on that token for the raw `ffi/` floor.
+ * The benchmarks' fixture: okms in each key material mode on one fresh
+ * embedded SoftHSM2 token (wrapped mode on a data directory that owns the
+ * token; token mode on a second directory that uses the same token as an
+ * external one), a CMK in each, and a second logged-in session on that
+ * token for the raw `ffi/` floor.
  * @module
  */
 import { Okms, type OkmsKey } from "../mod.ts";
 import { findPkcs11Module } from "../ffi/mod.ts";
 import { EMBEDDED_TOKEN_LABEL } from "../lib/embedded_token.ts";
 import { Hsm } from "../lib/hsm.ts";
+import type { KeyMaterialMode } from "../lib/metadata_store.ts";
 
-/** An open okms, one of its CMKs and a floor session on the same token. */
-export interface BenchFixture {
-  /** okms, opened on {@linkcode BenchFixture.dataDir}. */
+/** okms in one mode, and one of its CMKs. */
+export interface BenchOkms {
   readonly okms: Okms;
-  /** The temporary data directory: token, PIN file and database. */
-  readonly dataDir: string;
   /** A fresh CMK of the default account. */
   readonly key: OkmsKey;
+}
+
+/** okms in both modes and a floor session, all on the same token. */
+export interface BenchFixture {
+  /** okms by key material mode. */
+  readonly modes: Readonly<Record<KeyMaterialMode, BenchOkms>>;
   /** A second logged-in session on okms's token, for the `ffi/` floor. */
   readonly floorHsm: Hsm;
-  /** Closes the floor session and okms, and removes the data directory. */
+  /** Closes the floor session and okms, and removes the data directories. */
   close(): void;
 }
 
 /**
- * Opens okms on a fresh temporary data directory, creates a CMK, and opens
- * a second session on the embedded token with the PIN okms stored. The
- * module is opened after okms so that `SOFTHSM2_CONF` already points at the
- * new token; in-process it is shared (and refcounted) with okms's session.
+ * Opens okms on two fresh temporary data directories sharing the first
+ * one's embedded token, creates a CMK in each, and opens a second session
+ * on that token with the PIN okms stored. The module is opened after okms
+ * so that `SOFTHSM2_CONF` already points at the new token; in-process it is
+ * shared (and refcounted) with okms's sessions.
  *
  * @example
  * ```ts
  * const fixture = await openBenchFixture();
  * globalThis.addEventListener("unload", () => fixture.close());
+ * const { okms, key } = fixture.modes.wrapped;
  * ```
  */
 export async function openBenchFixture(): Promise<BenchFixture> {
-  const dataDir = await Deno.makeTempDir({ prefix: "okms-bench-" });
-  let okms: Okms | undefined;
+  const dirs = [
+    await Deno.makeTempDir({ prefix: "okms-bench-" }),
+    await Deno.makeTempDir({ prefix: "okms-bench-token-" }),
+  ];
+  const opened: Okms[] = [];
+  const open = async (...args: Parameters<typeof Okms.open>) => {
+    const okms = await Okms.open(...args);
+    opened.push(okms);
+    return { okms, key: await okms.createKey({ description: "benchmarks" }) };
+  };
   try {
-    okms = await Okms.open({ dataDir });
-    const key = await okms.createKey({ description: "benchmarks" });
-    const pin = new TextEncoder().encode(
-      (await Deno.readTextFile(`${dataDir}/pin`)).trim(),
-    );
-    const floorHsm = Hsm.open({
-      modulePath: findPkcs11Module(okms.config.modulePaths),
-      tokenLabel: EMBEDDED_TOKEN_LABEL,
-      pin,
+    const [dataDir, tokenDir] = dirs;
+    const pinFile = `${dataDir}/pin`;
+    const wrapped = await open({ dataDir, keyMaterial: "wrapped" });
+    const token = await open({
+      dataDir: tokenDir,
+      keyMaterial: "token",
+      pkcs11: { tokenLabel: EMBEDDED_TOKEN_LABEL, pinFile },
     });
-    return fixture(okms, dataDir, key, floorHsm);
+    const floorHsm = Hsm.open({
+      modulePath: findPkcs11Module(wrapped.okms.config.modulePaths),
+      tokenLabel: EMBEDDED_TOKEN_LABEL,
+      pin: new TextEncoder().encode((await Deno.readTextFile(pinFile)).trim()),
+    });
+    return fixture({ wrapped, token }, floorHsm, opened, dirs);
   } catch (error) {
-    await okms?.close();
-    await Deno.remove(dataDir, { recursive: true });
+    for (const okms of opened.reverse()) await okms.close();
+    for (const dir of dirs) await Deno.remove(dir, { recursive: true });
     throw error;
   }
 }
 
 function fixture(
-  okms: Okms,
-  dataDir: string,
-  key: OkmsKey,
+  modes: BenchFixture["modes"],
   floorHsm: Hsm,
+  opened: Okms[],
+  dirs: string[],
 ): BenchFixture {
   let closed = false;
   return {
-    okms,
-    dataDir,
-    key,
+    modes,
     floorHsm,
     close() {
       if (closed) return;
@@ -75,9 +92,9 @@ function fixture(
       try {
         floorHsm.close();
         // Okms.close is synchronous underneath; unload handlers cannot wait.
-        void okms.close();
+        for (const okms of opened.reverse()) void okms.close();
       } finally {
-        Deno.removeSync(dataDir, { recursive: true });
+        for (const dir of dirs) Deno.removeSync(dir, { recursive: true });
       }
     },
   };

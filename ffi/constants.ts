@@ -40,6 +40,8 @@ export const CKR = {
   KEY_SIZE_RANGE: 0x62,
   KEY_TYPE_INCONSISTENT: 0x63,
   KEY_FUNCTION_NOT_PERMITTED: 0x68,
+  KEY_NOT_WRAPPABLE: 0x69,
+  KEY_UNEXTRACTABLE: 0x6a,
   MECHANISM_INVALID: 0x70,
   MECHANISM_PARAM_INVALID: 0x71,
   OBJECT_HANDLE_INVALID: 0x82,
@@ -63,10 +65,18 @@ export const CKR = {
   TOKEN_NOT_PRESENT: 0xe0,
   TOKEN_NOT_RECOGNIZED: 0xe1,
   TOKEN_WRITE_PROTECTED: 0xe2,
+  UNWRAPPING_KEY_HANDLE_INVALID: 0xf0,
+  UNWRAPPING_KEY_SIZE_RANGE: 0xf1,
+  UNWRAPPING_KEY_TYPE_INCONSISTENT: 0xf2,
   USER_ALREADY_LOGGED_IN: 0x100,
   USER_NOT_LOGGED_IN: 0x101,
   USER_PIN_NOT_INITIALIZED: 0x102,
   USER_TYPE_INVALID: 0x103,
+  WRAPPED_KEY_INVALID: 0x110,
+  WRAPPED_KEY_LEN_RANGE: 0x112,
+  WRAPPING_KEY_HANDLE_INVALID: 0x113,
+  WRAPPING_KEY_SIZE_RANGE: 0x114,
+  WRAPPING_KEY_TYPE_INCONSISTENT: 0x115,
   RANDOM_NO_RNG: 0x121,
   BUFFER_TOO_SMALL: 0x150,
   CRYPTOKI_NOT_INITIALIZED: 0x190,
@@ -88,6 +98,7 @@ export const CKA = {
   TOKEN: 0x1,
   PRIVATE: 0x2,
   LABEL: 0x3,
+  TRUSTED: 0x86,
   VALUE: 0x11,
   KEY_TYPE: 0x100,
   ID: 0x102,
@@ -107,6 +118,8 @@ export const CKA = {
   MODIFIABLE: 0x170,
   COPYABLE: 0x171,
   DESTROYABLE: 0x172,
+  WRAP_WITH_TRUSTED: 0x210,
+  ALLOWED_MECHANISMS: 0x40000600,
 } as const;
 
 /** Object classes (`CKO_*`). */
@@ -114,7 +127,14 @@ export const CKO = { SECRET_KEY: 0x4 } as const;
 /** Key types (`CKK_*`). */
 export const CKK = { AES: 0x1f } as const;
 /** Mechanisms (`CKM_*`). */
-export const CKM = { AES_KEY_GEN: 0x1080, AES_GCM: 0x1087 } as const;
+export const CKM = {
+  AES_KEY_GEN: 0x1080,
+  AES_GCM: 0x1087,
+  /** RFC 3394 AES key wrap. */
+  AES_KEY_WRAP: 0x2109,
+  /** RFC 5649 AES key wrap with padding. */
+  AES_KEY_WRAP_PAD: 0x210a,
+} as const;
 /** User types (`CKU_*`). */
 export const CKU = { SO: 0, USER: 1 } as const;
 
@@ -135,4 +155,6 @@ export const CKF = {
   ENCRYPT: 0x100,
   DECRYPT: 0x200,
   GENERATE: 0x8000,
+  WRAP: 0x20000,
+  UNWRAP: 0x40000,
 } as const;

@@ -277,6 +277,57 @@ export class Pkcs11 {
     return readUlong(this.#handle);
   }
 
+  /**
+   * `C_WrapKey`: `key` encrypted under `wrappingKey`, written into `output`;
+   * returns the bytes written. `output` must be large enough (a 256-bit key
+   * wraps into 40 bytes with `CKM_AES_KEY_WRAP` and `CKM_AES_KEY_WRAP_PAD`).
+   */
+  wrapKey(
+    session: number,
+    mechanism: MechanismStruct,
+    wrappingKey: number,
+    key: number,
+    output: Uint8Array,
+  ): number {
+    writeUlong(this.#count, output.byteLength);
+    check(
+      "C_WrapKey",
+      this.#fn.C_WrapKey(
+        session,
+        mechanism.struct,
+        wrappingKey,
+        key,
+        output,
+        this.#count,
+      ),
+    );
+    return readUlong(this.#count);
+  }
+
+  /** `C_UnwrapKey`: a new key object from `wrapped` and `template`. */
+  unwrapKey(
+    session: number,
+    mechanism: MechanismStruct,
+    unwrappingKey: number,
+    wrapped: Uint8Array,
+    template: Template,
+  ): number {
+    check(
+      "C_UnwrapKey",
+      this.#fn.C_UnwrapKey(
+        session,
+        mechanism.struct,
+        unwrappingKey,
+        wrapped,
+        wrapped.byteLength,
+        template.struct,
+        template.count,
+        this.#handle,
+      ),
+    );
+    return readUlong(this.#handle);
+  }
+
   /** `C_FindObjectsInit`/`C_FindObjects`/`C_FindObjectsFinal`: every match. */
   findObjects(session: number, template: Template): number[] {
     check(

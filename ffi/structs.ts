@@ -19,18 +19,31 @@ export function addressOf(buffer: Uint8Array): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer)));
 }
 
-/** Reads the `CK_ULONG` at `offset`, as a number (all okms values fit). */
+const WORD = 0x1_0000_0000;
+
+/**
+ * Reads the `CK_ULONG` at `offset`, as a number (all okms values fit). It
+ * is read as two 32-bit words: a BigInt would be an allocation per call.
+ */
 export function readUlong(buffer: Uint8Array, offset = 0): number {
-  return Number(view(buffer).getBigUint64(offset, true));
+  const words = view(buffer);
+  return words.getUint32(offset, true) +
+    words.getUint32(offset + 4, true) * WORD;
 }
 
-/** Writes a `CK_ULONG` at `offset`. */
+/** Writes a `CK_ULONG` at `offset` (a number as two words, see {@linkcode readUlong}). */
 export function writeUlong(
   buffer: Uint8Array,
   value: number | bigint,
   offset = 0,
 ): void {
-  view(buffer).setBigUint64(offset, BigInt(value), true);
+  const words = view(buffer);
+  if (typeof value === "bigint") {
+    words.setBigUint64(offset, value, true);
+    return;
+  }
+  words.setUint32(offset, value >>> 0, true);
+  words.setUint32(offset + 4, Math.floor(value / WORD) >>> 0, true);
 }
 
 const views = new WeakMap<Uint8Array, DataView>();

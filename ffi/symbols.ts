@@ -212,6 +212,32 @@ export const PKCS11_SYMBOLS = {
     result: ulong,
     optional: true,
   },
+  C_WrapKey: {
+    parameters: [
+      ulong, // CK_SESSION_HANDLE hSession
+      ptr, // CK_MECHANISM_PTR pMechanism
+      ulong, // CK_OBJECT_HANDLE hWrappingKey
+      ulong, // CK_OBJECT_HANDLE hKey
+      ptr, // CK_BYTE_PTR pWrappedKey
+      ptr, // CK_ULONG_PTR pulWrappedKeyLen
+    ],
+    result: ulong,
+    optional: true,
+  },
+  C_UnwrapKey: {
+    parameters: [
+      ulong, // CK_SESSION_HANDLE hSession
+      ptr, // CK_MECHANISM_PTR pMechanism
+      ulong, // CK_OBJECT_HANDLE hUnwrappingKey
+      ptr, // CK_BYTE_PTR pWrappedKey
+      ulong, // CK_ULONG ulWrappedKeyLen
+      ptr, // CK_ATTRIBUTE_PTR pTemplate
+      ulong, // CK_ULONG ulAttributeCount
+      ptr, // CK_OBJECT_HANDLE_PTR phKey
+    ],
+    result: ulong,
+    optional: true,
+  },
   C_GenerateRandom: {
     parameters: [
       ulong, // CK_SESSION_HANDLE hSession

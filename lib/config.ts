@@ -2,10 +2,11 @@
  * okms settings: options, else `OKMS_*` environment variables, else defaults.
  * @module
  */
-import { isAbsolute, relative, resolve } from "node:path";
+import { isAbsolute, relative, resolve, sep as SEPARATOR } from "node:path";
 import { SOFTHSM2_MODULE_PATHS } from "../ffi/mod.ts";
 import { ValidationException } from "./errors.ts";
 import { NIST_RANDOM_IV_BOUND } from "./key_ring.ts";
+import type { KeyMaterialMode } from "./metadata_store.ts";
 
 /** How to reach a PKCS#11 token other than the embedded one. */
 export interface Pkcs11Options {
@@ -36,6 +37,15 @@ export interface OkmsOptions {
   maxEncryptionsPerVersion?: number;
   /** The PKCS#11 token; default: the embedded SoftHSM2 token. */
   pkcs11?: Pkcs11Options;
+  /**
+   * How CMK material is kept (`OKMS_KEY_MATERIAL`): `"wrapped"`, under a
+   * domain key in the HSM, in the store (the default for a new data
+   * directory: nothing per key is written to the token, and encryption is
+   * faster), or `"token"`, each version a token object. A data directory
+   * keeps the mode it was made with (one from before modes: `"token"`);
+   * giving another is refused.
+   */
+  keyMaterial?: KeyMaterialMode;
   /**
    * The embedded token's user PIN file (`OKMS_PIN_FILE`). Default: the
    * systemd credential `okms-pin` (`$CREDENTIALS_DIRECTORY/okms-pin`) when
@@ -84,6 +94,8 @@ export interface OkmsConfig {
    */
   pinBesideToken: boolean;
   viaFunctionList: boolean;
+  /** The mode asked for, if any (see {@linkcode OkmsOptions.keyMaterial}). */
+  keyMaterial?: KeyMaterialMode;
   now: () => number;
   beside: boolean;
 }
@@ -108,6 +120,17 @@ function integer(
   return n;
 }
 
+function keyMaterial(
+  value: string | undefined,
+): KeyMaterialMode | undefined {
+  if (value === undefined || value === "wrapped" || value === "token") {
+    return value;
+  }
+  throw new ValidationException(
+    `keyMaterial (OKMS_KEY_MATERIAL) is "wrapped" or "token", not "${value}"`,
+  );
+}
+
 /** `$CREDENTIALS_DIRECTORY/okms-pin`, if systemd passed that credential. */
 function pinCredential(): string | undefined {
   const dir = env("CREDENTIALS_DIRECTORY");
@@ -123,7 +146,8 @@ function pinCredential(): string | undefined {
 
 function isInside(dir: string, path: string): boolean {
   const rel = relative(resolve(dir), resolve(path));
-  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${SEPARATOR}`) &&
+    !isAbsolute(rel);
 }
 
 /** The PIN given as a value (option or `OKMS_PKCS11_PIN`), read when needed. */
@@ -194,6 +218,7 @@ export function resolveConfig(options: OkmsOptions = {}): OkmsConfig {
     pinBesideToken: embeddedPinFile !== undefined &&
       isInside(dataDir, embeddedPinFile),
     viaFunctionList: p11.viaFunctionList ?? false,
+    keyMaterial: keyMaterial(options.keyMaterial ?? env("OKMS_KEY_MATERIAL")),
     now: options.now ?? Date.now,
     beside: options.beside ?? false,
   };

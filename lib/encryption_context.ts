@@ -55,18 +55,48 @@ export interface CanonicalContext extends AadSource {
 
 const EMPTY_CONTEXT: CanonicalContext = { byteLength: 0, writeTo() {} };
 
+/** Up to this many pairs (nearly always), sorting allocates nothing. */
+const INSERTION_SORT_PAIRS = 8;
+
+/** Pairs (`[key, value, key, value, …]`) sorted in place by key, as strings. */
+function sortPairs(texts: string[]): void {
+  if (texts.length > 2 * INSERTION_SORT_PAIRS) {
+    const pairs = [];
+    for (let i = 0; i < texts.length; i += 2) {
+      pairs.push([texts[i], texts[i + 1]]);
+    }
+    pairs.sort(([a], [b]) => a < b ? -1 : 1);
+    pairs.forEach(([key, value], i) => {
+      texts[2 * i] = key;
+      texts[2 * i + 1] = value;
+    });
+    return;
+  }
+  for (let i = 2; i < texts.length; i += 2) {
+    const key = texts[i], value = texts[i + 1];
+    let j = i;
+    for (; j > 0 && texts[j - 2] > key; j -= 2) {
+      texts[j] = texts[j - 2];
+      texts[j + 1] = texts[j - 1];
+    }
+    texts[j] = key;
+    texts[j + 1] = value;
+  }
+}
+
 /** Keys and values all ASCII (nearly always): they sort as strings. */
 class AsciiContext implements CanonicalContext {
   readonly byteLength: number;
   readonly #texts: string[];
 
-  constructor(keys: string[], values: string[]) {
-    const order = keys.map((_, i) => i).sort((a, b) =>
-      keys[a] < keys[b] ? -1 : 1
-    );
-    this.#texts = order.flatMap((i) => [keys[i], values[i]]);
-    this.byteLength = this.#texts.reduce((n, t) => n + 2 + t.length, 2);
-    checkSize(this.byteLength);
+  /** `texts`: keys and values, alternately, in any order of the pairs. */
+  constructor(texts: string[]) {
+    let size = 2;
+    for (const text of texts) size += 2 + text.length;
+    checkSize(size);
+    sortPairs(texts);
+    this.#texts = texts;
+    this.byteLength = size;
   }
 
   writeTo(target: Uint8Array, offset: number): void {
@@ -82,11 +112,12 @@ class AsciiContext implements CanonicalContext {
 class Utf8Context implements CanonicalContext {
   readonly #bytes: Uint8Array;
 
-  constructor(keys: string[], values: string[]) {
-    const pairs = keys.map((
-      key,
-      i,
-    ) => [utf8.encode(key), utf8.encode(values[i])]);
+  /** `texts`: keys and values, alternately, in any order of the pairs. */
+  constructor(texts: string[]) {
+    const pairs = [];
+    for (let i = 0; i < texts.length; i += 2) {
+      pairs.push([utf8.encode(texts[i]), utf8.encode(texts[i + 1])]);
+    }
     pairs.sort(([a], [b]) => compareBytes(a, b));
     const size = pairs.reduce((n, [k, v]) => n + 4 + k.length + v.length, 2);
     checkSize(size);
@@ -135,25 +166,27 @@ export function canonicalContext(
   }
   const keys = Object.keys(context);
   if (keys.length === 0) return EMPTY_CONTEXT;
-  const values = keys.map((key) => context[key]);
+  const texts: string[] = [];
   let ascii = true;
-  keys.forEach((key, i) => {
-    if (typeof values[i] !== "string") {
+  for (const key of keys) {
+    const value = context[key];
+    if (typeof value !== "string") {
       throw new ValidationException("EncryptionContext values must be strings");
     }
     if (key.length === 0) {
       throw new ValidationException("EncryptionContext keys must not be empty");
     }
-    ascii &&= isAscii(key) && isAscii(values[i]);
+    ascii &&= isAscii(key) && isAscii(value);
     // A lone surrogate has no UTF-8 form: encoders turn it into U+FFFD, and
     // "\uD800" would then match "\uFFFD".
-    if (!ascii && !(key.isWellFormed() && values[i].isWellFormed())) {
+    if (!ascii && !(key.isWellFormed() && value.isWellFormed())) {
       throw new ValidationException(
         "EncryptionContext keys and values must be well-formed Unicode (no lone surrogates)",
       );
     }
-  });
-  return ascii ? new AsciiContext(keys, values) : new Utf8Context(keys, values);
+    texts.push(key, value);
+  }
+  return ascii ? new AsciiContext(texts) : new Utf8Context(texts);
 }
 
 /**

@@ -94,3 +94,21 @@ Deno.test("a context over the size limit is refused; one at it is not", () => {
   const over = { k: "v".repeat(MAX_ENCRYPTION_CONTEXT_BYTES - overhead + 1) };
   assert.throws(() => encodeEncryptionContext(over), ValidationException);
 });
+
+Deno.test("many pairs sort as few do, in any order", () => {
+  const pairs = Array.from({ length: 20 }, (_, i) => [`k${i}`, `v${i}`]);
+  const sorted = encodeEncryptionContext(Object.fromEntries(pairs.toSorted()));
+  for (let i = 0; i < 5; i++) {
+    const shuffled = pairs.toSorted(() => Math.random() - 0.5);
+    assert.deepEqual(
+      encodeEncryptionContext(Object.fromEntries(shuffled)),
+      sorted,
+    );
+    assert.deepEqual(
+      encodeEncryptionContext(Object.fromEntries(shuffled.slice(0, 8))),
+      encodeEncryptionContext(
+        Object.fromEntries(shuffled.slice(0, 8).toSorted()),
+      ),
+    );
+  }
+});

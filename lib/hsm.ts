@@ -39,7 +39,9 @@ export type HsmCall =
   | "decrypt"
   | "random"
   | "generate_key"
-  | "find";
+  | "find"
+  | "wrap"
+  | "unwrap";
 
 /** Receives an HSM operation and its duration in seconds (e.g. for metrics). */
 export type HsmObserver = (call: HsmCall, seconds: number) => void;
@@ -112,9 +114,15 @@ export class Hsm {
   /** What `C_GetTokenInfo` said of the token when the session opened. */
   readonly token: Readonly<TokenInfo>;
   readonly #p11: Pkcs11;
+  readonly #slot: number;
   readonly #sessionHandle: number;
   readonly #gcm = new AesGcmMechanism();
   readonly #aesKeyGen = new Mechanism(CKM.AES_KEY_GEN);
+  /** Parameterless mechanisms (key wrapping), made once each. */
+  readonly #plain = new Map<number, Mechanism>();
+  /** Wrapped keys are written here, then copied out at their length. */
+  readonly #wrapped = new Uint8Array(new ArrayBuffer(256));
+  #mechanisms: ReadonlySet<number> | undefined;
   #open = true;
   /** Receives the duration of every successful call, when set. */
   observer: HsmObserver | undefined;
@@ -122,12 +130,13 @@ export class Hsm {
   private constructor(
     p11: Pkcs11,
     modulePath: string,
-    token: TokenInfo,
+    slot: number,
     session: number,
   ) {
     this.#p11 = p11;
     this.modulePath = modulePath;
-    this.token = token;
+    this.#slot = slot;
+    this.token = p11.getTokenInfo(slot);
     this.#sessionHandle = session;
   }
 
@@ -157,7 +166,7 @@ export class Hsm {
         p11.closeSession(session);
         throw error;
       }
-      return new Hsm(p11, options.modulePath, p11.getTokenInfo(slot), session);
+      return new Hsm(p11, options.modulePath, slot, session);
     } catch (error) {
       releaseModule(options.modulePath);
       throw error;
@@ -240,6 +249,54 @@ export class Hsm {
     return handle;
   }
 
+  /** The `CKM_*` mechanisms the token offers (`C_GetMechanismList`, asked once). */
+  get mechanisms(): ReadonlySet<number> {
+    this.#mechanisms ??= new Set(this.#p11.getMechanismList(this.#slot));
+    return this.#mechanisms;
+  }
+
+  /**
+   * Encrypts the key `key` under `wrappingKey` with a parameterless wrap
+   * `mechanism` (`CKM_AES_KEY_WRAP_PAD`, `CKM_AES_KEY_WRAP`); returns the
+   * wrapped key.
+   */
+  wrap(mechanism: number, wrappingKey: number, key: number): Uint8Array {
+    const started = this.#started();
+    const length = this.#p11.wrapKey(
+      this.session,
+      this.#mechanism(mechanism),
+      wrappingKey,
+      key,
+      this.#wrapped,
+    );
+    const wrapped = this.#wrapped.slice(0, length);
+    this.#wrapped.fill(0, 0, length);
+    this.#observe("wrap", started);
+    return wrapped;
+  }
+
+  /**
+   * Makes a key object from `wrapped` (as {@linkcode wrap} made it) and
+   * `template`; returns its handle.
+   */
+  unwrap(
+    mechanism: number,
+    unwrappingKey: number,
+    wrapped: Uint8Array,
+    template: readonly Attribute[],
+  ): number {
+    const started = this.#started();
+    const handle = this.#p11.unwrapKey(
+      this.session,
+      this.#mechanism(mechanism),
+      unwrappingKey,
+      wrapped,
+      new Template(template),
+    );
+    this.#observe("unwrap", started);
+    return handle;
+  }
+
   /** Handles of the objects matching `template`. */
   find(template: readonly Attribute[]): number[] {
     const started = this.#started();
@@ -264,6 +321,15 @@ export class Hsm {
   /** Destroys an object. */
   destroy(object: number): void {
     this.#p11.destroyObject(this.session, object);
+  }
+
+  #mechanism(type: number): Mechanism {
+    let mechanism = this.#plain.get(type);
+    if (mechanism === undefined) {
+      mechanism = new Mechanism(type);
+      this.#plain.set(type, mechanism);
+    }
+    return mechanism;
   }
 
   /** When a call starts, if anyone observes calls. */

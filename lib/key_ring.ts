@@ -83,11 +83,18 @@ function live(record: KeyRecord): LiveKey {
   };
 }
 
-/** `key` brought up to date with its stored record, keeping budgets in use. */
+/**
+ * `key` brought up to date with its stored record, keeping budgets and
+ * handles in use; a version's wrapped material may have been re-wrapped
+ * under a newer domain key meanwhile.
+ */
 function refreshed(key: LiveKey, record: KeyRecord): LiveKey {
   for (const version of record.versions) {
-    if (!key.versions.has(version.version)) {
+    const known = key.versions.get(version.version);
+    if (known === undefined) {
       key.versions.set(version.version, liveVersion(version));
+    } else if (version.wrapped !== undefined) {
+      known.record.wrapped = version.wrapped;
     }
   }
   key.record = record;
@@ -104,9 +111,10 @@ function liveVersion(record: KeyVersionRecord): LiveVersion {
  * The keys of every account, as the KMS operations use them.
  *
  * Creation order: the material's id is journaled, then the material is made
- * in the HSM, then the key and version are written and the journal entry
- * cleared in one transaction. A crash anywhere leaves either a whole key or a
- * journal entry (with, on SoftHSM2, perhaps a half-written object), and
+ * in the HSM (a token object, or a wrapped key and nothing in the token),
+ * then the key and version are written and the journal entry cleared in one
+ * transaction. A crash anywhere leaves either a whole key or a journal entry
+ * (with, on SoftHSM2 in token mode, perhaps a half-written object), and
  * {@linkcode recover} destroys both at a start or maintenance run once the
  * grace period is over: no half key is ever listed or used.
  */
@@ -289,7 +297,7 @@ export class KeyRing {
     try {
       await this.#store.insertKey(record, quota);
     } catch (error) {
-      await this.#discard(version.record.materialId);
+      await this.#discardAfterFailure(version.record.materialId);
       throw error instanceof QuotaReachedError ? quotaError(quota) : error;
     }
     const created: LiveKey = {
@@ -349,7 +357,7 @@ export class KeyRing {
     try {
       await this.#store.addVersion(key.record.keyId, version.record);
     } catch (error) {
-      await this.#discard(version.record.materialId);
+      await this.#discardAfterFailure(version.record.materialId);
       throw error;
     }
     key.record.versions.push(version.record);
@@ -377,7 +385,7 @@ export class KeyRing {
   /** The HSM handle of a version's material. */
   handle(key: LiveKey, version: LiveVersion): number {
     if (version.handle !== undefined) return version.handle;
-    const handle = this.#material.locate(version.record.materialId);
+    const handle = this.#material.locate(version.record);
     if (handle === undefined) {
       throw new KeyUnavailableException(
         `the HSM holds no material for version ${version.record.version} of key ${key.record.keyId}`,
@@ -437,21 +445,19 @@ export class KeyRing {
     const materialId = crypto.getRandomValues(new Uint8Array(16));
     const createdAt = this.#now();
     await this.#store.journalMaterial(materialId, createdAt);
-    const handle = this.#material.generate(materialId);
-    return {
-      record: {
-        version,
-        materialId,
-        createdAt,
-        encryptionsReserved: Math.min(
-          RESERVATION_BLOCK,
-          this.#maxEncryptionsPerVersion,
-        ),
-        origin,
-      },
-      handle,
-      used: 0,
+    const { handle, wrapped } = await this.#material.generate(materialId);
+    const record: KeyVersionRecord = {
+      version,
+      materialId,
+      createdAt,
+      encryptionsReserved: Math.min(
+        RESERVATION_BLOCK,
+        this.#maxEncryptionsPerVersion,
+      ),
+      origin,
     };
+    if (wrapped !== undefined) record.wrapped = wrapped;
+    return { record, handle, used: 0 };
   }
 
   #forget(key: LiveKey): void {
@@ -463,6 +469,19 @@ export class KeyRing {
   async #discard(materialId: Uint8Array): Promise<void> {
     this.#material.destroy(materialId);
     await this.#store.clearMaterial(materialId);
+  }
+
+  /**
+   * Discards the material of a creation that failed, keeping the caller's
+   * error the one reported: if discarding fails too, the journal entry
+   * stays and recovery destroys the material later.
+   */
+  async #discardAfterFailure(materialId: Uint8Array): Promise<void> {
+    try {
+      await this.#discard(materialId);
+    } catch {
+      // journaled: recovery finishes it
+    }
   }
 }
 

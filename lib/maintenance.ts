@@ -4,6 +4,7 @@
  * @module
  */
 import type { KeyRing, LiveKey } from "./key_ring.ts";
+import type { RewrapReport } from "./material/domain_key_rotation.ts";
 import { DAY_MS } from "./validation.ts";
 
 /** What one maintenance run did, by key id. */
@@ -16,6 +17,11 @@ export interface MaintenanceReport {
   recoveryFailures: string[];
   /** Keys whose due work failed (it is tried again next run), with why. */
   failed: { keyId: string; error: string }[];
+  /**
+   * With wrapped material, when a domain-key rotation had work left:
+   * re-wrapping under the newest domain key, and older ones retired.
+   */
+  domainKeys?: RewrapReport;
 }
 
 class NotDue extends Error {}

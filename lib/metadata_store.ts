@@ -15,12 +15,43 @@ export interface Tag {
   tagValue: string;
 }
 
+/**
+ * Where CMK versions' material is kept: `"token"`, each a token object in
+ * the HSM; `"wrapped"`, each wrapped under an HSM-resident domain key and
+ * kept in the store ({@linkcode WrappedMaterial}).
+ */
+export type KeyMaterialMode = "wrapped" | "token";
+
+/**
+ * How material is wrapped: AES key wrap with padding (RFC 5649,
+ * `CKM_AES_KEY_WRAP_PAD`) or without (RFC 3394, `CKM_AES_KEY_WRAP`).
+ */
+export type WrapAlgorithm = "RFC5649" | "RFC3394";
+
+/**
+ * A CMK version's material as the store keeps it in wrapped mode: its
+ * AES-256 key encrypted under a domain key, which never leaves the HSM.
+ * Deleting this record shreds the version.
+ */
+export interface WrappedMaterial {
+  /** The `CKA_ID` of the domain key it is wrapped under (16 bytes). */
+  domainKeyId: Uint8Array;
+  algorithm: WrapAlgorithm;
+  /** The wrapped key (40 bytes for AES-256 with either algorithm). */
+  blob: Uint8Array;
+}
+
 /** One version of a CMK: a piece of HSM material. */
 export interface KeyVersionRecord {
   /** 1 for the material made with the key, +1 per rotation. */
   version: number;
-  /** The `CKA_ID` of the material in the HSM (16 random bytes). */
+  /**
+   * The material's name (16 random bytes): the `CKA_ID` of its token
+   * object, or, wrapped, the name its journal entries carry.
+   */
   materialId: Uint8Array;
+  /** The wrapped material; absent for a token object. */
+  wrapped?: WrappedMaterial;
   /** Creation time, epoch milliseconds. */
   createdAt: number;
   /**
@@ -96,6 +127,22 @@ export interface TokenBinding {
   modulePath: string;
   label: string;
   serialNumber: string;
+  /** How the keys' material is kept; absent (recorded before modes): token. */
+  keyMaterial?: KeyMaterialMode;
+}
+
+/** A domain key: an AES-256 token object that only wraps and unwraps. */
+export interface DomainKeyRecord {
+  /** Its `CKA_ID` (16 random bytes). */
+  id: Uint8Array;
+  /** When it was made, epoch milliseconds. */
+  createdAt: number;
+}
+
+/** A key version, by key id and number. */
+export interface VersionRef {
+  keyId: string;
+  version: number;
 }
 
 /** Thrown by {@linkcode MetadataStore.insertKey} when the quota is reached. */
@@ -117,9 +164,10 @@ export interface MetadataStore {
   listAccounts(): Promise<string[]>;
 
   /**
-   * Inserts a key with its first version, only if the account then holds at
-   * most `quota` keys, and clears the material's journal entry, in one
-   * transaction.
+   * Inserts a key with its first version (and its wrapped material, if any:
+   * refused when its domain key is not recorded), only if the account then
+   * holds at most `quota` keys, and clears the material's journal entry, in
+   * one transaction.
    *
    * @throws {QuotaReachedError} when the account holds `quota` keys already.
    */
@@ -142,11 +190,15 @@ export interface MetadataStore {
    * @throws {NotFoundException} when the key no longer exists.
    */
   updateKey(record: KeyRecord): Promise<void>;
-  /** Appends a version and clears its material's journal entry. */
+  /**
+   * Appends a version (and its wrapped material, as {@linkcode insertKey})
+   * and clears its material's journal entry.
+   */
   addVersion(keyId: string, version: KeyVersionRecord): Promise<void>;
   /**
-   * Deletes a key, its versions and aliases, and journals its versions'
-   * material for destruction, in one transaction; returns the material ids.
+   * Deletes a key, its versions (with their wrapped material) and aliases,
+   * and journals its versions' material for destruction, in one
+   * transaction; returns the material ids.
    */
   deleteKey(keyId: string, at: number): Promise<Uint8Array[]>;
   /** Ids of keys whose deletion or automatic rotation is due at `now`. */
@@ -197,9 +249,48 @@ export interface MetadataStore {
 
   /** The token the keys are in, once recorded. */
   tokenBinding(): Promise<TokenBinding | undefined>;
-  /** Records the token unless one is recorded already; returns the one recorded. */
+  /**
+   * Records the token (with its `keyMaterial`) unless one is recorded
+   * already; returns the one recorded.
+   */
   bindToken(binding: TokenBinding): Promise<TokenBinding>;
 
   /** Closes the store. */
   close(): void;
+}
+
+/**
+ * What wrapped key material needs of the store beside
+ * {@linkcode MetadataStore}: the domain keys, and re-wrapping versions
+ * under a new one. Every method is one transaction.
+ */
+export interface DomainKeyStore {
+  /** The domain keys, oldest first (by `createdAt`, then insertion): the last wraps new material. */
+  domainKeys(): Promise<DomainKeyRecord[]>;
+  /** Records a domain key and clears its journal entry. */
+  addDomainKey(record: DomainKeyRecord): Promise<void>;
+  /**
+   * Up to `limit` versions wrapped under any domain key but `domainKeyId`,
+   * ordered by key id then version, after `after`.
+   */
+  wrappedOutside(
+    domainKeyId: Uint8Array,
+    after: VersionRef | undefined,
+    limit: number,
+  ): Promise<VersionRef[]>;
+  /**
+   * Replaces a version's wrapped material, only if it is still wrapped
+   * under `from`; false when it is not (re-wrapped meanwhile, or deleted).
+   */
+  rewrapVersion(
+    ref: VersionRef,
+    from: Uint8Array,
+    wrapped: WrappedMaterial,
+  ): Promise<boolean>;
+  /**
+   * Forgets domain key `id` and journals it for destruction, only if no
+   * version is wrapped under it (a version written under it later is
+   * refused); false when one is.
+   */
+  retireDomainKey(id: Uint8Array, at: number): Promise<boolean>;
 }

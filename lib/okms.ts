@@ -18,6 +18,7 @@ import {
   AlreadyExistsException,
   KMSInternalException,
   NotFoundException,
+  UnsupportedOperationException,
   ValidationException,
 } from "./errors.ts";
 import { fileError } from "./file_error.ts";
@@ -25,16 +26,26 @@ import { Hsm, type HsmObserver } from "./hsm.ts";
 import { newAccountId } from "./key_id.ts";
 import { KeyRing } from "./key_ring.ts";
 import { type MaintenanceReport, runMaintenance } from "./maintenance.ts";
+import {
+  type RewrapReport,
+  rewrapUnderNewest,
+} from "./material/domain_key_rotation.ts";
+import { DomainKeys } from "./material/domain_keys.ts";
+import type { KeyMaterial, Sweeper } from "./material/key_material.ts";
+import { TokenKeyMaterial } from "./material/token_key_material.ts";
+import { sweepEmbeddedToken } from "./material/token_sweep.ts";
+import { WrappedKeyMaterial } from "./material/wrapped_key_material.ts";
 import type { TokenBinding } from "./metadata_store.ts";
 import { type KmsContext, OkmsAccount } from "./okms_account.ts";
 import { OwnerLock } from "./owner_lock.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { TokenCheck } from "./token_binding.ts";
-import {
-  type Sweeper,
-  TokenKeyMaterial,
-} from "./material/token_key_material.ts";
-import { sweepEmbeddedToken } from "./material/token_sweep.ts";
+
+/** What {@linkcode Okms.rotateDomainKey} did. */
+export interface DomainKeyRotation extends RewrapReport {
+  /** The new domain key's id (`CKA_ID`, hex); its label is `okms-domain:<id>`. */
+  domainKeyId: string;
+}
 
 /**
  * Opens the token; `create` lets a new embedded token be made. With the
@@ -118,16 +129,20 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
   readonly token: Readonly<TokenBinding>;
   readonly #kms: KmsContext;
   readonly #store: SqliteStore;
+  readonly #material: KeyMaterial;
   readonly #lock: OwnerLock | undefined;
   #closed = false;
   #timer: ReturnType<typeof setInterval> | undefined;
   #maintenance: Promise<MaintenanceReport> | undefined;
+  /** The tail of the queue of maintenance runs and domain-key rotations. */
+  #queue: Promise<void> = Promise.resolve();
 
   private constructor(
     config: OkmsConfig,
     token: TokenBinding,
     kms: KmsContext,
     store: SqliteStore,
+    material: KeyMaterial,
     defaultAccount: string,
     lock: OwnerLock | undefined,
   ) {
@@ -136,15 +151,17 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
     this.token = token;
     this.#kms = kms;
     this.#store = store;
+    this.#material = material;
     this.#lock = lock;
   }
 
   /**
    * Opens okms: takes the data directory (unless `beside`), then the
    * database, then the token the directory records (creating the embedded
-   * one on first use; any other token is refused), and the default account
-   * with its default key, and runs maintenance (which finishes any work a
-   * crash interrupted).
+   * one on first use; any other token, another key material mode, or a
+   * token lacking a domain key the directory records, is refused), and the
+   * default account with its default key, and runs maintenance (which
+   * finishes any work a crash interrupted).
    */
   static async open(options: OkmsOptions = {}): Promise<Okms> {
     const config = resolveConfig(options);
@@ -158,11 +175,18 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
         store,
         config.dataDir,
         config.external !== undefined,
+        config.keyMaterial,
       );
       const opened = await openToken(config, options, check.fresh);
       hsm = opened.hsm;
-      const material = new TokenKeyMaterial(hsm, opened.sweeper);
-      const token = await check.after(hsm, material);
+      const token = await check.after(hsm);
+      const material = check.keyMaterial === "wrapped"
+        ? new WrappedKeyMaterial(
+          hsm,
+          await DomainKeys.open(hsm, store, config.now),
+          opened.sweeper,
+        )
+        : new TokenKeyMaterial(hsm, opened.sweeper);
       const ring = new KeyRing(
         store,
         material,
@@ -183,7 +207,15 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
       if (accounts.length === 0) {
         await store.createAccount(defaultAccount, config.now());
       }
-      const okms = new Okms(config, token, kms, store, defaultAccount, lock);
+      const okms = new Okms(
+        config,
+        token,
+        kms,
+        store,
+        material,
+        defaultAccount,
+        lock,
+      );
       if (lock === undefined) return okms;
       for (const account of await store.listAccounts()) {
         await okms.#ensureDefaultKey(account);
@@ -266,14 +298,66 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
 
   /**
    * Deletes the keys whose waiting period is over (HSM material included) and
-   * rotates the keys whose automatic rotation is due. It runs at open and
-   * then every `maintenanceIntervalMs`; calling it is only needed with the
-   * timer off, or in tests that move the clock.
+   * rotates the keys whose automatic rotation is due; with wrapped material,
+   * re-wraps what an interrupted domain-key rotation left under an older
+   * domain key and destroys older domain keys nothing is wrapped under
+   * (see {@linkcode rotateDomainKey}; not beside the owner). It runs at
+   * open and then every `maintenanceIntervalMs`; calling it is only needed
+   * with the timer off, or in tests that move the clock.
    */
   runMaintenance(): Promise<MaintenanceReport> {
-    this.#maintenance ??= runMaintenance(this.#kms.ring, this.config.now())
-      .finally(() => this.#maintenance = undefined);
+    this.#maintenance ??= this.#exclusive(async () => {
+      const now = this.config.now();
+      const report = await runMaintenance(this.#kms.ring, now);
+      if (this.#material instanceof WrappedKeyMaterial && !this.config.beside) {
+        const rewrap = await this.#rewrap(this.#material, now);
+        const { rewrapped, retired, failures } = rewrap;
+        if (rewrapped + retired.length + failures.length > 0) {
+          report.domainKeys = rewrap;
+        }
+      }
+      return report;
+    }).finally(() => this.#maintenance = undefined);
     return this.#maintenance;
+  }
+
+  /**
+   * Makes a new domain key, which wraps all new material from now on, and
+   * re-wraps every key version under it before resolving. Every ciphertext
+   * decrypts throughout. The older domain key is destroyed by maintenance
+   * once nothing is wrapped under it and the new one is a minute old (a
+   * creation under way may still wrap under the old one until then); the
+   * wrapped copies of material in old backups of the store are then
+   * useless. Only with wrapped key material, by the owning process.
+   *
+   * @throws {UnsupportedOperationException} with token-object material, or
+   * beside the owning process.
+   * @example
+   * ```ts
+   * const { domainKeyId, rewrapped } = await okms.rotateDomainKey();
+   * ```
+   */
+  rotateDomainKey(): Promise<DomainKeyRotation> {
+    const material = this.#material;
+    if (!(material instanceof WrappedKeyMaterial)) {
+      return Promise.reject(
+        new UnsupportedOperationException(
+          "this data directory keeps its keys as token objects: it has no domain keys to rotate",
+        ),
+      );
+    }
+    if (this.config.beside) {
+      return Promise.reject(
+        new UnsupportedOperationException(
+          "a domain key is rotated by the process that owns the data directory",
+        ),
+      );
+    }
+    return this.#exclusive(async () => {
+      const { id } = await material.domainKeys.create();
+      const report = await this.#rewrap(material, this.config.now());
+      return { domainKeyId: id.toHex(), ...report };
+    });
   }
 
   /** Stops maintenance and closes the database and the HSM session. Idempotent. */
@@ -281,7 +365,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
-    await this.#maintenance?.catch(() => {});
+    await this.#queue;
     try {
       this.#store.close();
     } finally {
@@ -293,6 +377,20 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
   /** As {@linkcode close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  #rewrap(
+    material: WrappedKeyMaterial,
+    now: number,
+  ): Promise<RewrapReport> {
+    return rewrapUnderNewest(this.#kms.ring, material, this.#store, now);
+  }
+
+  /** Runs `work` after any maintenance or rotation under way. */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(work);
+    this.#queue = run.then(() => {}, () => {});
+    return run;
   }
 
   #startTimer(): void {

@@ -7,6 +7,8 @@ import { openSqliteFile } from "./sqlite_file.ts";
 import { KMSInternalException, NotFoundException } from "./errors.ts";
 import {
   type AliasRecord,
+  type DomainKeyRecord,
+  type DomainKeyStore,
   type JournalEntry,
   type KeyCursor,
   type KeyRecord,
@@ -15,9 +17,31 @@ import {
   NameTakenError,
   QuotaReachedError,
   type TokenBinding,
+  type VersionRef,
+  type WrappedMaterial,
 } from "./metadata_store.ts";
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+
+/**
+ * Version 3: the key material mode, the domain keys, and each wrapped
+ * version's material (deleted with its version).
+ */
+const WRAPPED_MATERIAL = `
+ALTER TABLE token_binding ADD COLUMN key_material TEXT NOT NULL DEFAULT 'token';
+CREATE TABLE domain_keys (
+  id BLOB PRIMARY KEY,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE wrapped_material (
+  material_id BLOB PRIMARY KEY
+    REFERENCES key_versions(material_id) ON DELETE CASCADE,
+  domain_key_id BLOB NOT NULL REFERENCES domain_keys(id),
+  algorithm TEXT NOT NULL,
+  blob BLOB NOT NULL
+) STRICT;
+CREATE INDEX wrapped_by_domain_key ON wrapped_material(domain_key_id);
+`;
 
 /** Version 2: the token the keys are in (one row). */
 const TOKEN_BINDING = `
@@ -103,6 +127,9 @@ interface VersionRow {
   created_at: number;
   encryptions_reserved: number;
   origin: string;
+  domain_key_id: Uint8Array | null;
+  algorithm: string | null;
+  blob: Uint8Array | null;
 }
 
 /**
@@ -110,6 +137,8 @@ interface VersionRow {
  * (a committed change survives a crash or power loss). Other processes may
  * read and write it too (administration beside a running server); each
  * transaction is atomic, and writers wait up to 1 s for each other.
+ * Deleted rows are overwritten (`secure_delete`), so a deleted version's
+ * wrapped material does not linger in the file.
  *
  * @example
  * ```ts
@@ -118,7 +147,7 @@ interface VersionRow {
  * store.close();
  * ```
  */
-export class SqliteStore implements MetadataStore {
+export class SqliteStore implements MetadataStore, DomainKeyStore {
   readonly #db: DatabaseSync;
 
   private constructor(db: DatabaseSync) {
@@ -129,6 +158,7 @@ export class SqliteStore implements MetadataStore {
   static open(path: string): SqliteStore {
     const db = openSqliteFile(path);
     try {
+      db.exec("PRAGMA secure_delete = ON");
       migrate(db);
     } catch (error) {
       db.close();
@@ -402,10 +432,7 @@ export class SqliteStore implements MetadataStore {
   }
 
   clearMaterial(materialId: Uint8Array): Promise<void> {
-    return this.#async(() => {
-      this.#db.prepare("DELETE FROM material_journal WHERE material_id = ?")
-        .run(materialId);
-    });
+    return this.#async(() => this.#unjournal(materialId));
   }
 
   tokenBinding(): Promise<TokenBinding | undefined> {
@@ -416,6 +443,7 @@ export class SqliteStore implements MetadataStore {
         modulePath: String(row.module_path),
         label: String(row.label),
         serialNumber: String(row.serial_number),
+        keyMaterial: row.key_material as TokenBinding["keyMaterial"],
       };
     });
   }
@@ -424,16 +452,97 @@ export class SqliteStore implements MetadataStore {
     await this.#async(() => {
       this.#db.prepare(
         `INSERT OR IGNORE INTO token_binding
-           (only_row, embedded, module_path, label, serial_number)
-         VALUES (1, ?, ?, ?, ?)`,
+           (only_row, embedded, module_path, label, serial_number, key_material)
+         VALUES (1, ?, ?, ?, ?, ?)`,
       ).run(
         binding.embedded ? 1 : 0,
         binding.modulePath,
         binding.label,
         binding.serialNumber,
+        binding.keyMaterial ?? "token",
       );
     });
     return (await this.tokenBinding())!;
+  }
+
+  domainKeys(): Promise<DomainKeyRecord[]> {
+    return this.#async(() =>
+      this.#db.prepare(
+        "SELECT id, created_at FROM domain_keys ORDER BY created_at, rowid",
+      ).all().map((row) => ({
+        id: row.id as Uint8Array,
+        createdAt: Number(row.created_at),
+      }))
+    );
+  }
+
+  addDomainKey(record: DomainKeyRecord): Promise<void> {
+    return this.#async(() =>
+      this.#transaction(() => {
+        this.#db.prepare(
+          "INSERT INTO domain_keys (id, created_at) VALUES (?, ?)",
+        ).run(record.id, record.createdAt);
+        this.#unjournal(record.id);
+      })
+    );
+  }
+
+  wrappedOutside(
+    domainKeyId: Uint8Array,
+    after: VersionRef | undefined,
+    limit: number,
+  ): Promise<VersionRef[]> {
+    return this.#async(() =>
+      this.#db.prepare(
+        `SELECT v.key_id, v.version
+         FROM wrapped_material w JOIN key_versions v USING (material_id)
+         WHERE w.domain_key_id != ? AND (v.key_id, v.version) > (?, ?)
+         ORDER BY v.key_id, v.version LIMIT ?`,
+      ).all(domainKeyId, after?.keyId ?? "", after?.version ?? 0, limit)
+        .map((row) => ({
+          keyId: String(row.key_id),
+          version: Number(row.version),
+        }))
+    );
+  }
+
+  rewrapVersion(
+    ref: VersionRef,
+    from: Uint8Array,
+    wrapped: WrappedMaterial,
+  ): Promise<boolean> {
+    return this.#async(() =>
+      Number(
+        this.#db.prepare(
+          `UPDATE wrapped_material SET domain_key_id = ?, algorithm = ?, blob = ?
+           WHERE domain_key_id = ? AND material_id =
+             (SELECT material_id FROM key_versions WHERE key_id = ? AND version = ?)`,
+        ).run(
+          wrapped.domainKeyId,
+          wrapped.algorithm,
+          wrapped.blob,
+          from,
+          ref.keyId,
+          ref.version,
+        ).changes,
+      ) > 0
+    );
+  }
+
+  retireDomainKey(id: Uint8Array, at: number): Promise<boolean> {
+    return this.#async(() =>
+      this.#transaction(() => {
+        const used = this.#db.prepare(
+          "SELECT 1 FROM wrapped_material WHERE domain_key_id = ? LIMIT 1",
+        ).get(id);
+        if (used !== undefined) return false;
+        const removed = this.#db.prepare("DELETE FROM domain_keys WHERE id = ?")
+          .run(id).changes;
+        if (Number(removed) === 0) return false;
+        this.#journal(id, at);
+        return true;
+      })
+    );
   }
 
   close(): void {
@@ -484,13 +593,25 @@ export class SqliteStore implements MetadataStore {
       version.encryptionsReserved,
       version.origin,
     );
+    if (version.wrapped !== undefined) {
+      const { domainKeyId, algorithm, blob } = version.wrapped;
+      this.#db.prepare(
+        `INSERT INTO wrapped_material (material_id, domain_key_id, algorithm, blob)
+         VALUES (?, ?, ?, ?)`,
+      ).run(version.materialId, domainKeyId, algorithm, blob);
+    }
+    this.#unjournal(version.materialId);
+  }
+
+  #unjournal(materialId: Uint8Array): void {
     this.#db.prepare("DELETE FROM material_journal WHERE material_id = ?")
-      .run(version.materialId);
+      .run(materialId);
   }
 
   #toRecord(row: KeyRow): KeyRecord {
     const versions = this.#db.prepare(
-      "SELECT * FROM key_versions WHERE key_id = ? ORDER BY version",
+      `SELECT * FROM key_versions LEFT JOIN wrapped_material USING (material_id)
+       WHERE key_id = ? ORDER BY version`,
     ).all(row.id) as unknown as VersionRow[];
     return {
       keyId: row.id,
@@ -504,13 +625,7 @@ export class SqliteStore implements MetadataStore {
       tags: JSON.parse(row.tags),
       rotationPeriodDays: row.rotation_period_days,
       nextRotationAt: row.next_rotation_at,
-      versions: versions.map((v) => ({
-        version: v.version,
-        materialId: v.material_id,
-        createdAt: v.created_at,
-        encryptionsReserved: v.encryptions_reserved,
-        origin: v.origin as KeyVersionRecord["origin"],
-      })),
+      versions: versions.map(toVersion),
     };
   }
 
@@ -539,6 +654,24 @@ export class SqliteStore implements MetadataStore {
   }
 }
 
+function toVersion(row: VersionRow): KeyVersionRecord {
+  const version: KeyVersionRecord = {
+    version: row.version,
+    materialId: row.material_id,
+    createdAt: row.created_at,
+    encryptionsReserved: row.encryptions_reserved,
+    origin: row.origin as KeyVersionRecord["origin"],
+  };
+  if (row.blob !== null) {
+    version.wrapped = {
+      domainKeyId: row.domain_key_id!,
+      algorithm: row.algorithm as WrappedMaterial["algorithm"],
+      blob: row.blob,
+    };
+  }
+  return version;
+}
+
 function toAlias(row: AliasRow): AliasRecord {
   return {
     accountId: row.account_id,
@@ -550,7 +683,7 @@ function toAlias(row: AliasRow): AliasRecord {
 }
 
 /** What each schema version adds to the one before (index 0: version 1). */
-const MIGRATIONS = [SCHEMA_V1, TOKEN_BINDING];
+const MIGRATIONS = [SCHEMA_V1, TOKEN_BINDING, WRAPPED_MATERIAL];
 
 function schemaVersion(db: DatabaseSync): number {
   return Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);

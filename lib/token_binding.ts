@@ -8,12 +8,20 @@
  * both /usr/lib/softhsm/libsofthsm2.so and
  * /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so on Debian; vendors
  * relocate their drivers across upgrades) while the keys stay.
+ *
+ * The record also says how the keys' material is kept (token objects, or
+ * wrapped under domain keys), and in wrapped mode the store names the
+ * domain keys the token must hold.
  * @module
  */
 import { EXTERNAL_TOKEN_SETTINGS } from "./embedded_token.ts";
 import type { Hsm } from "./hsm.ts";
-import type { KeyMaterial } from "./material/key_material.ts";
+import { domainKeyLabel } from "./material/domain_keys.ts";
+import { TokenKeyMaterial } from "./material/token_key_material.ts";
+import { findTokenKey } from "./material/token_objects.ts";
 import type {
+  DomainKeyStore,
+  KeyMaterialMode,
   KeyRecord,
   MetadataStore,
   TokenBinding,
@@ -25,48 +33,68 @@ function describe(token: TokenBinding): string {
     : `the PKCS#11 token "${token.label}" (serial ${token.serialNumber}) of module ${token.modulePath}`;
 }
 
+const MODES: Readonly<Record<KeyMaterialMode, string>> = {
+  token: "as token objects",
+  wrapped: "wrapped under domain keys",
+};
+
+/** What to do when the token given is not the one expected. */
+function remedy(bound: TokenBinding, dataDir: string): string {
+  return bound.embedded
+    ? `restore ${dataDir}/tokens from a backup`
+    : `give the right one with ${EXTERNAL_TOKEN_SETTINGS}`;
+}
+
 /**
  * The check of a data directory's token, in two steps around opening it.
  *
  * @example
  * ```ts
- * const check = await TokenCheck.before(store, ".okms", false);
+ * const check = await TokenCheck.before(store, ".okms", false, undefined);
  * const hsm = Hsm.open({ ...options, initializeWithSoPin: check.fresh ? soPin : undefined });
- * const binding = await check.after(hsm, new TokenKeyMaterial(hsm));
+ * const binding = await check.after(hsm);
  * ```
  */
 export class TokenCheck {
-  readonly #store: MetadataStore;
+  /** How the directory keeps its keys' material (a new one: as asked, else wrapped). */
+  readonly keyMaterial: KeyMaterialMode;
+  readonly #store: MetadataStore & DomainKeyStore;
   readonly #dataDir: string;
   readonly #external: boolean;
   readonly #bound: TokenBinding | undefined;
   readonly #defaultKey: KeyRecord | undefined;
 
   private constructor(
-    store: MetadataStore,
+    store: MetadataStore & DomainKeyStore,
     dataDir: string,
     external: boolean,
     bound: TokenBinding | undefined,
     defaultKey: KeyRecord | undefined,
+    keyMaterial: KeyMaterialMode,
   ) {
     this.#store = store;
     this.#dataDir = dataDir;
     this.#external = external;
     this.#bound = bound;
     this.#defaultKey = defaultKey;
+    this.keyMaterial = keyMaterial;
   }
 
   /**
    * Reads the record before any token is opened or made, and refuses the
    * wrong kind: an external token for a directory whose keys are in its
-   * embedded one, or none for a directory whose keys are in an external one.
+   * embedded one, or none for a directory whose keys are in an external
+   * one; and `keyMaterial`, when given, unless the directory keeps its keys
+   * that way (a directory with keys from before modes were recorded keeps
+   * them as token objects).
    *
-   * @throws {Error} naming the token expected and how to give it.
+   * @throws {Error} naming the token or mode expected and how to give it.
    */
   static async before(
-    store: MetadataStore,
+    store: MetadataStore & DomainKeyStore,
     dataDir: string,
     external: boolean,
+    keyMaterial: KeyMaterialMode | undefined,
   ): Promise<TokenCheck> {
     const bound = await store.tokenBinding();
     if (bound !== undefined && bound.embedded === external) {
@@ -83,7 +111,26 @@ export class TokenCheck {
     const defaultKey = account === undefined
       ? undefined
       : await store.getDefaultKey(account);
-    return new TokenCheck(store, dataDir, external, bound, defaultKey);
+    const kept = bound?.keyMaterial ??
+      (bound === undefined && defaultKey === undefined ? undefined : "token");
+    if (
+      kept !== undefined && keyMaterial !== undefined && kept !== keyMaterial
+    ) {
+      throw new Error(
+        `the okms data directory ${dataDir} keeps its keys' material ${
+          MODES[kept]
+        }, but keyMaterial "${keyMaterial}" (OKMS_KEY_MATERIAL) was given: ` +
+          `give "${kept}" or nothing; a directory's mode is chosen when it is made`,
+      );
+    }
+    return new TokenCheck(
+      store,
+      dataDir,
+      external,
+      bound,
+      defaultKey,
+      kept ?? keyMaterial ?? "wrapped",
+    );
   }
 
   /**
@@ -97,22 +144,25 @@ export class TokenCheck {
   /**
    * Checks the opened token against the record, or records it: on first
    * use, or, for a directory from before tokens were recorded, once the
-   * token is seen to hold the default key's material.
+   * token is seen to hold the default key's material. In wrapped mode, the
+   * token must also hold every domain key the store records.
    *
-   * @throws {Error} naming the token expected and how to give it.
+   * @throws {Error} naming the token or domain key expected and how to give it.
    */
-  async after(hsm: Hsm, material: KeyMaterial): Promise<TokenBinding> {
+  async after(hsm: Hsm): Promise<TokenBinding> {
     const given: TokenBinding = {
       embedded: !this.#external,
       modulePath: hsm.modulePath,
       label: hsm.token.label,
       serialNumber: hsm.token.serialNumber,
+      keyMaterial: this.keyMaterial,
     };
     let bound = this.#bound;
     if (bound === undefined) {
-      const materialId = this.#defaultKey?.versions.at(-1)?.materialId;
+      const version = this.#defaultKey?.versions.at(-1);
       if (
-        materialId !== undefined && material.locate(materialId) === undefined
+        version !== undefined &&
+        new TokenKeyMaterial(hsm).locate(version) === undefined
       ) {
         throw new Error(
           `${
@@ -129,12 +179,23 @@ export class TokenCheck {
       throw new Error(
         `the okms data directory ${this.#dataDir} keeps its keys in ${
           describe(bound)
-        }, but was given ${describe(given)}: ` +
-          (bound.embedded
-            ? `restore ${this.#dataDir}/tokens from a backup`
-            : `give the right one with ${EXTERNAL_TOKEN_SETTINGS}`),
+        }, but was given ${describe(given)}: ${remedy(bound, this.#dataDir)}`,
       );
     }
+    if (this.keyMaterial === "wrapped") await this.#checkDomainKeys(hsm, bound);
     return bound;
+  }
+
+  async #checkDomainKeys(hsm: Hsm, bound: TokenBinding): Promise<void> {
+    for (const { id, createdAt } of await this.#store.domainKeys()) {
+      if (findTokenKey(hsm, id) !== undefined) continue;
+      throw new Error(
+        `the okms data directory ${this.#dataDir} wraps its keys under domain key ${
+          domainKeyLabel(id)
+        } (made ${new Date(createdAt).toISOString()}), which ${
+          describe(bound)
+        } does not hold: ${remedy(bound, this.#dataDir)}`,
+      );
+    }
   }
 }

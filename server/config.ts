@@ -5,7 +5,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { OkmsOptions } from "../mod.ts";
+import type { KeyMaterialMode, OkmsOptions } from "../mod.ts";
 
 /** The server's settings. */
 export interface ServerConfig {
@@ -33,6 +33,7 @@ export interface ServerConfig {
 export const OKMS_FLAGS = {
   "data-dir": { type: "string" },
   "pin-file": { type: "string" },
+  "key-material": { type: "string" },
   region: { type: "string" },
   "key-quota": { type: "string" },
   "max-encryptions-per-version": { type: "string" },
@@ -68,6 +69,7 @@ deno task serve [flags]
   --port <n>                    OKMS_PORT                 8080
   --region <name>               OKMS_REGION               eu-west-2
   --data-dir <dir>              OKMS_DATA_DIR             .okms
+  --key-material <mode>         OKMS_KEY_MATERIAL         wrapped (new data directories) or token
   --pin-file <file>             OKMS_PIN_FILE             embedded token's PIN: $CREDENTIALS_DIRECTORY/okms-pin, else <data-dir>/pin
   --key-quota <n>               OKMS_KEY_QUOTA            20 keys per account (pending deletion included)
   --max-encryptions-per-version <n>
@@ -141,6 +143,13 @@ export function parseFlags<const F extends ParseArgsConfig["options"]>(
   }
 }
 
+function keyMaterial(value: string | undefined): KeyMaterialMode | undefined {
+  if (value === undefined || value === "wrapped" || value === "token") {
+    return value;
+  }
+  throw new ConfigError("--key-material must be wrapped or token");
+}
+
 function definedOnly<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(
     Object.entries(values).filter(([, value]) => value !== undefined),
@@ -182,7 +191,11 @@ export function okmsOptions(
   return {
     dataDir: text("data-dir"),
     region: text("region"),
-    ...definedOnly({ ...numbers, pinFile: text("pin-file") }),
+    ...definedOnly({
+      ...numbers,
+      pinFile: text("pin-file"),
+      keyMaterial: keyMaterial(text("key-material")),
+    }),
     ...(Object.values(pkcs11).some((v) => v !== undefined) ? { pkcs11 } : {}),
   };
 }

@@ -74,6 +74,7 @@ Deno.test("serverConfig: bad values are ConfigErrors", () => {
       ["--metrics-port", "99999"],
       ["--metrics-host", "0.0.0.0"],
       ["--key-quota", "1.5"],
+      ["--key-material", "paper"],
     ]
   ) {
     assert.throws(() => serverConfig(args, noEnv), ConfigError, args.join(" "));
@@ -132,10 +133,13 @@ Deno.test("serverConfig: overload and metrics settings", () => {
     "0",
     "--key-quota",
     "50",
+    "--key-material",
+    "token",
   ], (n) => env[n]);
   assert.ok(flags !== "help");
   assert.equal(flags.maxInFlight, 8);
   assert.equal(flags.accountRateLimit, 5);
   assert.deepEqual(flags.metrics, { host: "::1", port: 0 });
   assert.equal(flags.okms.keyQuota, 50);
+  assert.equal(flags.okms.keyMaterial, "token");
 });

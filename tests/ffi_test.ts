@@ -10,6 +10,7 @@ import {
   CKK,
   CKM,
   CKO,
+  CKR,
   CKU,
   findPkcs11Module,
   Mechanism,
@@ -135,7 +136,108 @@ for (const viaFunctionList of [false, true]) {
       );
     });
   });
+
+  Deno.test(`AES key wrap (RFC 5649) and unwrap work ${how}`, async () => {
+    await withToken(viaFunctionList, (p11, session) => {
+      const pad = new Mechanism(CKM.AES_KEY_WRAP_PAD);
+      const wrapping = aesKey(p11, session, [[CKA.WRAP, true], [
+        CKA.UNWRAP,
+        true,
+      ]]);
+      const key = aesKey(p11, session, [[CKA.SENSITIVE, true], [
+        CKA.EXTRACTABLE,
+        true,
+      ]]);
+      const out = new Uint8Array(64);
+      const length = p11.wrapKey(session, pad, wrapping, key, out);
+      assert.equal(length, 40);
+      const copy = p11.unwrapKey(
+        session,
+        pad,
+        wrapping,
+        out.subarray(0, length),
+        new Template([
+          [CKA.CLASS, CKO.SECRET_KEY],
+          [CKA.KEY_TYPE, CKK.AES],
+          [CKA.TOKEN, false],
+          [CKA.ENCRYPT, true],
+          [CKA.DECRYPT, true],
+        ]),
+      );
+      // The copy decrypts what the original encrypted.
+      const gcm = new AesGcmMechanism();
+      gcm.set({ iv: new Uint8Array(12), aad: utf8("aad") });
+      const sealed = new Uint8Array(5 + 16);
+      p11.encryptInit(session, gcm, key);
+      p11.encrypt(session, utf8("hello"), sealed);
+      const opened = new Uint8Array(sealed.length);
+      p11.decryptInit(session, gcm, copy);
+      const n = p11.decrypt(session, sealed, opened);
+      assert.equal(new TextDecoder().decode(opened.subarray(0, n)), "hello");
+      out[3] ^= 1;
+      assert.throws(
+        () =>
+          p11.unwrapKey(
+            session,
+            pad,
+            wrapping,
+            out.subarray(0, length),
+            new Template([[CKA.CLASS, CKO.SECRET_KEY], [
+              CKA.KEY_TYPE,
+              CKK.AES,
+            ]]),
+          ),
+        (e: unknown) => e instanceof Pkcs11Error && e.fn === "C_UnwrapKey",
+      );
+    });
+  });
 }
+
+Deno.test("SoftHSM2: CKA_TRUSTED needs the SO, who cannot make private keys, so no private wrapping key is trusted", async () => {
+  await withToken(false, (p11, session) => {
+    const trusted = [
+      [CKA.TOKEN, true],
+      [CKA.WRAP, true],
+      [CKA.TRUSTED, true],
+    ] as [number, boolean][];
+    const refused = (code: number) => (e: unknown) =>
+      e instanceof Pkcs11Error && e.code === code;
+    // The user may not set it.
+    assert.throws(
+      () => aesKey(p11, session, [...trusted, [CKA.PRIVATE, true]]),
+      refused(CKR.ATTRIBUTE_READ_ONLY),
+    );
+    // The SO may, but only on a public object, whose value SoftHSM2 keeps
+    // unencrypted in its token file.
+    p11.logout(session);
+    p11.login(session, CKU.SO, utf8("so-pin"));
+    assert.throws(
+      () => aesKey(p11, session, [...trusted, [CKA.PRIVATE, true]]),
+      refused(CKR.USER_NOT_LOGGED_IN),
+    );
+    aesKey(p11, session, [...trusted, [CKA.PRIVATE, false]]);
+    p11.logout(session);
+    p11.login(session, CKU.USER, utf8("user-pin"));
+    // A key that must be wrapped with a trusted key cannot be wrapped under
+    // an untrusted one.
+    const untrusted = aesKey(p11, session, [[CKA.WRAP, true]]);
+    const key = aesKey(p11, session, [
+      [CKA.EXTRACTABLE, true],
+      [CKA.WRAP_WITH_TRUSTED, true],
+    ]);
+    assert.throws(
+      () =>
+        p11.wrapKey(
+          session,
+          new Mechanism(CKM.AES_KEY_WRAP_PAD),
+          untrusted,
+          key,
+          new Uint8Array(64),
+        ),
+      refused(CKR.KEY_NOT_WRAPPABLE),
+    );
+  });
+});
 
 Deno.test("a failed call throws Pkcs11Error with code, CKR name and function", async () => {
   await withToken(false, (p11, session) => {

@@ -3,10 +3,18 @@
  * its own, and a second session on that token through the project's binding.
  * @module
  */
+import { DatabaseSync } from "node:sqlite";
 import { Okms, type OkmsOptions } from "../mod.ts";
 import { CKA, findPkcs11Module, SOFTHSM2_MODULE_PATHS } from "../ffi/mod.ts";
 import { Hsm, isModuleLoaded } from "../lib/hsm.ts";
 import { EMBEDDED_TOKEN_LABEL } from "../lib/embedded_token.ts";
+
+/**
+ * The key material mode new data directories get in this run: the suite
+ * runs once as is (wrapped) and once with `OKMS_KEY_MATERIAL=token`.
+ */
+export const DEFAULT_KEY_MATERIAL = Deno.env.get("OKMS_KEY_MATERIAL") ||
+  "wrapped";
 
 /** An open Okms on a fresh temporary data directory, removed on dispose. */
 export interface TestOkms extends AsyncDisposable {
@@ -91,9 +99,10 @@ export async function rejectsNamed(
 }
 
 /**
- * The objects on a data directory's embedded token (its CMKs, and any
- * leftovers of a crash), by `CKA_ID` in hex: "" for none, "?" for
- * unreadable (half-written).
+ * The token objects on a data directory's embedded token (its CMKs in token
+ * mode, its domain keys in wrapped mode, and any leftovers of a crash), by
+ * `CKA_ID` in hex: "" for none, "?" for unreadable (half-written). Session
+ * objects (CMKs unwrapped for use in this process) are not listed.
  */
 export async function cmkObjects(
   dataDir: string,
@@ -101,7 +110,7 @@ export async function cmkObjects(
 ): Promise<string[]> {
   const hsm = await tokenSession(dataDir, pinFile);
   try {
-    return hsm.find([]).map((handle) => {
+    return hsm.find([[CKA.TOKEN, true]]).map((handle) => {
       try {
         return hsm.read(handle, [[CKA.ID, 64]])[0]?.toHex() ?? "";
       } catch {
@@ -110,6 +119,46 @@ export async function cmkObjects(
     }).sort();
   } finally {
     hsm.close();
+  }
+}
+
+/** What a data directory's database says of its material (ids in hex, sorted). */
+export interface StoredMaterial {
+  keyMaterial: "token" | "wrapped";
+  /** Each key version's material id. */
+  versions: string[];
+  /** The domain keys (wrapped mode). */
+  domainKeys: string[];
+  /** What its token should hold: the versions' objects, or the domain keys. */
+  tokenObjects: string[];
+  /** Journal entries: work under way, or left by a crash. */
+  journal: number;
+}
+
+/** Reads {@linkcode StoredMaterial} from a data directory's okms.db. */
+export function storedMaterial(dataDir: string): StoredMaterial {
+  const db = new DatabaseSync(`${dataDir}/okms.db`, { readOnly: true });
+  try {
+    const ids = (sql: string) =>
+      db.prepare(sql).all().map((row) => (row.id as Uint8Array).toHex())
+        .sort();
+    const keyMaterial = String(
+      db.prepare("SELECT key_material FROM token_binding").get()
+        ?.key_material ?? "token",
+    ) as StoredMaterial["keyMaterial"];
+    const versions = ids("SELECT material_id AS id FROM key_versions");
+    const domainKeys = ids("SELECT id FROM domain_keys");
+    return {
+      keyMaterial,
+      versions,
+      domainKeys,
+      tokenObjects: keyMaterial === "token" ? versions : domainKeys,
+      journal: Number(
+        db.prepare("SELECT count(*) AS n FROM material_journal").get()!.n,
+      ),
+    };
+  } finally {
+    db.close();
   }
 }
 
@@ -135,4 +184,35 @@ export async function runChild(
     );
   }
   return out;
+}
+
+/**
+ * Starts a child of tests/children/ that works until it is killed, and
+ * kills it (SIGKILL) `delayMs` after it printed READY (once it has done
+ * some of its work, so that every round adds some).
+ */
+export async function killWhileWorking(
+  script: string,
+  dataDir: string,
+  delayMs: number,
+) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      new URL(`./children/${script}`, import.meta.url).pathname,
+      dataDir,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const { value } = await reader.read();
+  if (!new TextDecoder().decode(value).includes("READY")) {
+    throw new Error(`${script} did not get ready`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, delayMs));
+  child.kill("SIGKILL");
+  await child.status;
+  await reader.cancel();
 }

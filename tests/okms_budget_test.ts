@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { parseBlob } from "../lib/ciphertext_blob.ts";
 import { Okms } from "../mod.ts";
-import { cmkObjects, openTestOkms, utf8 } from "./helpers.ts";
+import { cmkObjects, openTestOkms, storedMaterial, utf8 } from "./helpers.ts";
 
 Deno.test("a version that reaches its encryption limit is replaced by new material", async () => {
   await using t = await openTestOkms({ maxEncryptionsPerVersion: 3 });
@@ -31,7 +31,9 @@ Deno.test("a version that reaches its encryption limit is replaced by new materi
     assert.equal(new TextDecoder().decode(plaintext), `m${i}`);
   }
   // default key + versions 1, 2, 3 of this key
-  assert.equal((await cmkObjects(t.dataDir)).length, 4);
+  const stored = storedMaterial(t.dataDir);
+  assert.equal(stored.versions.length, 4);
+  assert.deepEqual(await cmkObjects(t.dataDir), stored.tokenObjects);
 });
 
 Deno.test("concurrent encryptions never exceed a version's limit", async () => {

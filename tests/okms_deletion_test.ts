@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { Okms } from "../mod.ts";
-import { cmkObjects, openTestOkms, rejectsNamed, utf8 } from "./helpers.ts";
+import {
+  cmkObjects,
+  openTestOkms,
+  rejectsNamed,
+  storedMaterial,
+  utf8,
+} from "./helpers.ts";
 
 const DAY = 86_400_000;
 
@@ -52,7 +58,7 @@ Deno.test("a key is destroyed when its waiting period is over, and not before", 
     encryptionContext,
   });
   await t.okms.rotateKeyOnDemand({ keyId: key.keyId });
-  const materialBefore = (await cmkObjects(t.dataDir)).length;
+  const versionsBefore = storedMaterial(t.dataDir).versions.length;
 
   const scheduled = await t.okms.scheduleKeyDeletion({
     keyId: key.keyId,
@@ -104,10 +110,16 @@ Deno.test("a key is destroyed when its waiting period is over, and not before", 
   );
   assert.deepEqual((await t.okms.listAliases()).aliases, []);
   assert.ok(!(await t.okms.listKeys()).keys.some((k) => k.keyId === key.keyId));
+  const stored = storedMaterial(t.dataDir);
   assert.equal(
-    (await cmkObjects(t.dataDir)).length,
-    materialBefore - 2,
-    "both versions destroyed",
+    stored.versions.length,
+    versionsBefore - 2,
+    "both versions gone",
+  );
+  assert.deepEqual(
+    await cmkObjects(t.dataDir),
+    stored.tokenObjects,
+    "their token objects destroyed (token mode)",
   );
   // The alias name is free again.
   await t.okms.createAlias({

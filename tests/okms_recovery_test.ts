@@ -2,10 +2,11 @@
  * Recovery from crashes inside key creation: a process killed inside
  * `C_GenerateKey` leaves nothing behind once recovery has run, recovery
  * keeps its journal until the material is gone, and it spares work that
- * may still be under way and any token okms does not own.
+ * may still be under way and any token okms does not own. In both key
+ * material modes, unless a test says otherwise; wrapped mode's domain-key
+ * rotation is killed in tests/okms_domain_keys_test.ts.
  */
 import assert from "node:assert/strict";
-import { DatabaseSync } from "node:sqlite";
 import { CKA, CKK, CKO } from "../ffi/mod.ts";
 import { Hsm } from "../lib/hsm.ts";
 import { JOURNAL_GRACE_MS } from "../lib/key_ring.ts";
@@ -14,27 +15,13 @@ import { cmkLabel } from "../lib/material/token_key_material.ts";
 import { Okms } from "../mod.ts";
 import {
   cmkObjects,
+  killWhileWorking,
   openTestOkms,
   runChild,
+  storedMaterial,
   tokenSession,
   utf8,
 } from "./helpers.ts";
-
-/** The store's material ids (hex, sorted) and journal size. */
-function storedMaterial(dataDir: string): { ids: string[]; journal: number } {
-  const db = new DatabaseSync(`${dataDir}/okms.db`, { readOnly: true });
-  try {
-    return {
-      ids: db.prepare("SELECT material_id FROM key_versions").all()
-        .map((row) => (row.material_id as Uint8Array).toHex()).sort(),
-      journal: Number(
-        db.prepare("SELECT count(*) AS n FROM material_journal").get()!.n,
-      ),
-    };
-  } finally {
-    db.close();
-  }
-}
 
 /** The object files of the embedded token, and how many are empty. */
 async function objectFiles(
@@ -56,28 +43,6 @@ async function objectFiles(
   return counts;
 }
 
-/** Starts a child creating keys and kills it (SIGKILL) after `delayMs`. */
-async function killWhileCreating(dataDir: string, delayMs: number) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      new URL("./children/create_keys_until_killed.ts", import.meta.url)
-        .pathname,
-      dataDir,
-    ],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  const { value } = await reader.read();
-  assert.match(new TextDecoder().decode(value), /READY/);
-  await new Promise((resolve) => setTimeout(resolve, delayMs));
-  child.kill("SIGKILL");
-  await child.status;
-  await reader.cancel();
-}
-
 /** An AES token object without CKA_ID, as a kill mid-generation leaves. */
 function halfWritten(hsm: Hsm): number {
   return hsm.generateAesKey([
@@ -96,23 +61,27 @@ Deno.test("processes killed inside key creation leave nothing that recovery does
   try {
     await (await Okms.open({ dataDir })).close();
     for (let round = 0; round < 12; round++) {
-      await killWhileCreating(dataDir, 10 + Math.random() * 70);
+      await killWhileWorking(
+        "create_keys_until_killed.ts",
+        dataDir,
+        10 + Math.random() * 70,
+      );
     }
     // Past the grace period, the next start recovers everything.
     await using okms = await Okms.open({
       dataDir,
       now: () => Date.now() + JOURNAL_GRACE_MS + 1_000,
     });
-    const { ids, journal } = storedMaterial(dataDir);
-    assert.ok(ids.length > 12, "keys were made between the kills");
+    const { versions, tokenObjects, journal } = storedMaterial(dataDir);
+    assert.ok(versions.length > 12, "keys were made between the kills");
     assert.deepEqual(
       await cmkObjects(dataDir),
-      ids,
-      "the token holds exactly the stored keys' material",
+      tokenObjects,
+      "the token holds exactly the stored keys' material, or the domain key",
     );
     assert.equal(journal, 0, "no journal entry is left");
     assert.deepEqual(await objectFiles(dataDir), {
-      files: ids.length,
+      files: tokenObjects.length,
       empty: 0,
     });
     const { keys } = await okms.listKeys({ limit: 1000 });
@@ -124,14 +93,14 @@ Deno.test("processes killed inside key creation leave nothing that recovery does
   }
 });
 
-Deno.test("recovery keeps a journal entry until its material is confirmed destroyed", async () => {
+Deno.test("token mode: recovery keeps a journal entry until its material is confirmed destroyed", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "okms-keep-" });
   const destroy = Hsm.prototype.destroy;
   try {
-    await (await Okms.open({ dataDir })).close();
+    await (await Okms.open({ dataDir, keyMaterial: "token" })).close();
     await runChild("crash_in_create_key.ts", dataDir);
     const [left] = (await cmkObjects(dataDir)).filter((id) =>
-      !storedMaterial(dataDir).ids.includes(id)
+      !storedMaterial(dataDir).versions.includes(id)
     );
     let now = Date.now() + JOURNAL_GRACE_MS + 1_000;
     Hsm.prototype.destroy = () => {}; // the HSM answers OK but keeps it
@@ -163,7 +132,10 @@ Deno.test("recovery keeps a journal entry until its material is confirmed destro
     assert.equal(report.recovered, 1);
     assert.deepEqual(report.recoveryFailures, []);
     assert.equal(storedMaterial(dataDir).journal, 0);
-    assert.deepEqual(await cmkObjects(dataDir), storedMaterial(dataDir).ids);
+    assert.deepEqual(
+      await cmkObjects(dataDir),
+      storedMaterial(dataDir).versions,
+    );
   } finally {
     Hsm.prototype.destroy = destroy;
     await Deno.remove(dataDir, { recursive: true });
@@ -239,7 +211,7 @@ Deno.test("the sweep spares what a creation under way may finish, and material i
       assert.deepEqual(report.recoveryFailures, []);
       assert.deepEqual(
         await cmkObjects(dataDir),
-        [...storedMaterial(dataDir).ids, foreignId.toHex()].sort(),
+        [...storedMaterial(dataDir).tokenObjects, foreignId.toHex()].sort(),
       );
       await okms.encrypt({
         keyId: (await okms.defaultKey()).keyId,

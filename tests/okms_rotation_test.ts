@@ -4,7 +4,13 @@
  */
 import assert from "node:assert/strict";
 import { parseBlob } from "../lib/ciphertext_blob.ts";
-import { cmkObjects, openTestOkms, rejectsNamed, utf8 } from "./helpers.ts";
+import {
+  cmkObjects,
+  openTestOkms,
+  rejectsNamed,
+  storedMaterial,
+  utf8,
+} from "./helpers.ts";
 
 const DAY = 86_400_000;
 
@@ -20,14 +26,15 @@ Deno.test("on-demand rotation makes new material; old ciphertexts still decrypt"
     plaintext: utf8("v1"),
     encryptionContext: { v: "1" },
   });
-  const materialBefore = await cmkObjects(t.dataDir);
+  const versionsBefore = storedMaterial(t.dataDir).versions;
   now += DAY;
   assert.deepEqual(await t.okms.rotateKeyOnDemand({ keyId }), { keyId: arn });
-  const materialAfter = await cmkObjects(t.dataDir);
-  assert.equal(
-    materialAfter.length,
-    materialBefore.length + 1,
-    "a new HSM object",
+  const stored = storedMaterial(t.dataDir);
+  assert.equal(stored.versions.length, versionsBefore.length + 1);
+  assert.deepEqual(
+    await cmkObjects(t.dataDir),
+    stored.tokenObjects,
+    "a new token object in token mode; in wrapped mode, none",
   );
   const after = await t.okms.encrypt({ keyId, plaintext: utf8("v2") });
   assert.equal(parseBlob(before.ciphertextBlob).keyVersion, 1);

@@ -3,17 +3,26 @@
  * other: an external token for an embedded-token directory, none for an
  * external-token one (before a fresh embedded token is made), another
  * token of the same label, and a token that does not hold the keys of a
- * directory from before the record.
+ * directory from before the record (which keeps token-object material).
+ * The key material mode and domain keys: tests/okms_domain_keys_test.ts.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { findPkcs11Module, SOFTHSM2_MODULE_PATHS } from "../ffi/mod.ts";
 import { Okms, type OkmsOptions } from "../mod.ts";
-import { cmkObjects, utf8 } from "./helpers.ts";
+import {
+  cmkObjects,
+  DEFAULT_KEY_MATERIAL,
+  storedMaterial,
+  utf8,
+} from "./helpers.ts";
 
 /** A data directory with an embedded token; returns its token's serial. */
-async function embeddedDir(dataDir: string): Promise<string> {
-  await using okms = await Okms.open({ dataDir });
+async function embeddedDir(
+  dataDir: string,
+  options: OkmsOptions = {},
+): Promise<string> {
+  await using okms = await Okms.open({ ...options, dataDir });
   return okms.token.serialNumber;
 }
 
@@ -33,10 +42,14 @@ async function externalOptions(
   };
 }
 
-/** Takes a directory back to schema 1, from before the token was recorded. */
+/**
+ * Takes a token-mode directory back to schema 1, from before the token
+ * (and key material modes) were recorded.
+ */
 function toSchemaOne(dataDir: string): void {
   const db = new DatabaseSync(`${dataDir}/okms.db`);
-  db.exec("DROP TABLE token_binding; PRAGMA user_version = 1");
+  db.exec(`DROP TABLE token_binding; DROP TABLE wrapped_material;
+    DROP TABLE domain_keys; PRAGMA user_version = 1`);
   db.close();
 }
 
@@ -89,6 +102,7 @@ Deno.test("a data directory opens only with the token that holds its keys", asyn
       modulePath: findPkcs11Module(SOFTHSM2_MODULE_PATHS),
       label: "okms",
       serialNumber: serialB,
+      keyMaterial: DEFAULT_KEY_MATERIAL,
     });
     key = (await okms.createKey()).keyId;
   }
@@ -108,7 +122,11 @@ Deno.test("a data directory opens only with the token that holds its keys", asyn
       `keeps its keys in the PKCS#11 token "okms" \\(serial ${serialB}\\) .*, but was given the PKCS#11 token "okms" \\(serial ${serialA}\\)`,
     ),
   );
-  assert.equal((await cmkObjects(b)).length, materialB.length + 2);
+  assert.equal(
+    (await cmkObjects(b)).length,
+    materialB.length + storedMaterial(external).tokenObjects.length,
+    "the external directory's objects, and nothing of the refused opens",
+  );
   // The right token works, through either path of the same module.
   for (const module of SOFTHSM2_MODULE_PATHS) {
     if (!await exists(module)) continue;
@@ -122,9 +140,12 @@ Deno.test("a data directory opens only with the token that holds its keys", asyn
 Deno.test("a directory from before the record is bound by the first token that holds its keys", async () => {
   await using dirs = await tempDirs(3);
   const [a, b, external] = dirs;
-  const serialA = await embeddedDir(a);
+  const serialA = await embeddedDir(a, { keyMaterial: "token" });
   await embeddedDir(b);
-  await (await Okms.open(await externalOptions(external, b))).close();
+  await (await Okms.open({
+    ...await externalOptions(external, b),
+    keyMaterial: "token",
+  })).close();
   toSchemaOne(a);
   toSchemaOne(external);
 
@@ -141,7 +162,8 @@ Deno.test("a directory from before the record is bound by the first token that h
     assert.equal(okms.token.serialNumber, serialA);
     assert.equal(okms.token.embedded, true);
   }
-  assert.equal(schemaVersion(a), 2);
+  assert.equal(schemaVersion(a), 3);
+  assert.equal(storedMaterial(a).keyMaterial, "token", "it keeps token mode");
   await assert.rejects(
     Okms.open(await externalOptions(a, b)),
     /an external token was given/,

@@ -2,6 +2,7 @@
  * Where CMK material lives: the small interface the KMS needs of it.
  * @module
  */
+import type { KeyVersionRecord, WrappedMaterial } from "../metadata_store.ts";
 
 /** What a {@linkcode KeyMaterial.sweep} did. */
 export interface SweepResult {
@@ -11,21 +12,30 @@ export interface SweepResult {
   complete: boolean;
 }
 
+/** New material, as {@linkcode KeyMaterial.generate} made it. */
+export interface NewMaterial {
+  /** Its handle, when it is ready for use already. */
+  handle?: number;
+  /** What the store keeps of it, when the HSM keeps nothing. */
+  wrapped?: WrappedMaterial;
+}
+
 /**
  * CMK versions' AES-256 material, named by 16 random bytes (`materialId`).
  *
- * The material never leaves the HSM: the KMS only ever holds a handle to use
- * with {@linkcode Hsm.encrypt} and {@linkcode Hsm.decrypt}. Token objects
- * implement it today ({@linkcode TokenKeyMaterial}); keys wrapped under an
- * HSM-resident domain key can implement it for clusters.
+ * The material never leaves the HSM in the clear: the KMS only ever holds a
+ * handle to use with {@linkcode Hsm.encrypt} and {@linkcode Hsm.decrypt}.
+ * Token objects implement it ({@linkcode TokenKeyMaterial}), and so do keys
+ * wrapped under an HSM-resident domain key ({@linkcode WrappedKeyMaterial}).
  */
 export interface KeyMaterial {
-  /** Generates new material named `materialId`; returns its handle. */
-  generate(materialId: Uint8Array): number;
-  /** The handle of material `materialId`, or `undefined` if there is none. */
-  locate(materialId: Uint8Array): number | undefined;
+  /** Generates new material named `materialId`. */
+  generate(materialId: Uint8Array): Promise<NewMaterial>;
+  /** The handle of a version's material, or `undefined` if there is none. */
+  locate(version: KeyVersionRecord): number | undefined;
   /**
-   * Destroys every object named `materialId`, and checks that none is left.
+   * Destroys every HSM object named `materialId` (for wrapped material:
+   * the key unwrapped for use, if any), and checks that none is left.
    *
    * @throws {Error} when the HSM fails or an object is left.
    */
@@ -44,3 +54,10 @@ export interface KeyMaterial {
     before: number,
   ): Promise<SweepResult>;
 }
+
+/** Removes generation leftovers: {@linkcode KeyMaterial.sweep}. */
+export type Sweeper = KeyMaterial["sweep"];
+
+/** The sweeper of an HSM okms does not own outright: it removes nothing. */
+export const sweepNothing: Sweeper = () =>
+  Promise.resolve({ removed: 0, complete: true });

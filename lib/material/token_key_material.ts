@@ -2,10 +2,18 @@
  * CMK material as token objects: generated in the HSM, found by `CKA_ID`.
  * @module
  */
-import { CKA, CKK, CKO } from "../../ffi/mod.ts";
+import { CKA } from "../../ffi/mod.ts";
 import type { Attribute } from "../../ffi/mod.ts";
 import type { Hsm } from "../hsm.ts";
-import type { KeyMaterial, SweepResult } from "./key_material.ts";
+import type { KeyVersionRecord } from "../metadata_store.ts";
+import {
+  type KeyMaterial,
+  type NewMaterial,
+  type Sweeper,
+  sweepNothing,
+  type SweepResult,
+} from "./key_material.ts";
+import { destroyTokenKeys, findTokenKey, SECRET_AES } from "./token_objects.ts";
 
 /**
  * The label every okms CMK object starts with; `:` and the material id in
@@ -17,11 +25,6 @@ export const CMK_LABEL = "okms-cmk";
 export function cmkLabel(materialId: Uint8Array): string {
   return `${CMK_LABEL}:${materialId.toHex()}`;
 }
-
-const SECRET_AES: readonly Attribute[] = [
-  [CKA.CLASS, CKO.SECRET_KEY],
-  [CKA.KEY_TYPE, CKK.AES],
-];
 
 /**
  * The least-privilege template of a CMK version: a private, sensitive,
@@ -51,9 +54,6 @@ export function cmkTemplate(materialId: Uint8Array): Attribute[] {
   ];
 }
 
-/** Removes generation leftovers: {@linkcode KeyMaterial.sweep}. */
-export type Sweeper = KeyMaterial["sweep"];
-
 /**
  * {@linkcode KeyMaterial} as token objects of one HSM session. Give it a
  * `sweeper` only for a token okms owns outright (the embedded one): on a
@@ -62,67 +62,36 @@ export type Sweeper = KeyMaterial["sweep"];
  * @example
  * ```ts
  * const material = new TokenKeyMaterial(hsm);
- * const handle = material.generate(crypto.getRandomValues(new Uint8Array(16)));
+ * const { handle } = await material.generate(crypto.getRandomValues(new Uint8Array(16)));
  * ```
  */
 export class TokenKeyMaterial implements KeyMaterial {
   readonly #hsm: Hsm;
-  readonly #sweeper: Sweeper | undefined;
+  readonly #sweeper: Sweeper;
 
-  constructor(hsm: Hsm, sweeper?: Sweeper) {
+  constructor(hsm: Hsm, sweeper: Sweeper = sweepNothing) {
     this.#hsm = hsm;
     this.#sweeper = sweeper;
   }
 
-  generate(materialId: Uint8Array): number {
-    return this.#hsm.generateAesKey(cmkTemplate(materialId));
+  generate(materialId: Uint8Array): Promise<NewMaterial> {
+    return Promise.resolve({
+      handle: this.#hsm.generateAesKey(cmkTemplate(materialId)),
+    });
   }
 
-  locate(materialId: Uint8Array): number | undefined {
-    const [handle, ...others] = this.#find(materialId);
-    if (others.length > 0) {
-      throw new Error(
-        `${
-          1 + others.length
-        } HSM objects share one material id; refusing to guess`,
-      );
-    }
-    return handle;
+  locate({ materialId }: KeyVersionRecord): number | undefined {
+    return findTokenKey(this.#hsm, materialId);
   }
 
   destroy(materialId: Uint8Array): void {
-    for (const handle of this.#named(materialId)) this.#hsm.destroy(handle);
-    const left = this.#named(materialId).length;
-    if (left > 0) {
-      throw new Error(
-        `${left} HSM object(s) of material ${materialId.toHex()} remain after C_DestroyObject`,
-      );
-    }
+    destroyTokenKeys(this.#hsm, materialId, cmkLabel(materialId));
   }
 
   sweep(
     creationUnderWay: () => Promise<boolean>,
     before: number,
   ): Promise<SweepResult> {
-    return this.#sweeper?.(creationUnderWay, before) ??
-      Promise.resolve({ removed: 0, complete: true });
-  }
-
-  #find(materialId: Uint8Array): number[] {
-    return this.#hsm.find([
-      ...SECRET_AES,
-      [CKA.TOKEN, true],
-      [CKA.ID, materialId],
-    ]);
-  }
-
-  /** Objects with the material's id, or its label (half-written ones). */
-  #named(materialId: Uint8Array): number[] {
-    return [
-      ...new Set([
-        ...this.#find(materialId),
-        ...this.#hsm.find([[CKA.LABEL, cmkLabel(materialId)]]),
-      ]),
-    ];
+    return this.#sweeper(creationUnderWay, before);
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The leftovers of a process killed inside `C_GenerateKey` on the embedded
- * SoftHSM2 token, and their removal.
+ * SoftHSM2 token (of a CMK in token mode, of a domain key in wrapped mode),
+ * and their removal.
  *
  * SoftHSM2 writes a new token object in steps, each rewriting its file: an
  * empty file, then default attributes one at a time (`CKA_ID` empty), then
@@ -14,6 +15,7 @@
 import { CKA, CKR, Pkcs11Error } from "../../ffi/mod.ts";
 import type { Hsm } from "../hsm.ts";
 import type { SweepResult } from "./key_material.ts";
+import { DOMAIN_KEY_LABEL } from "./domain_keys.ts";
 import { CMK_LABEL } from "./token_key_material.ts";
 
 const OBJECT_FILE =
@@ -34,12 +36,17 @@ function lacksId(hsm: Hsm, handle: number): boolean {
   }
 }
 
-/** Whether an object's label names a material id (the journal finds those). */
+/**
+ * Whether an object's label names a material or domain key id (the journal
+ * finds those).
+ */
 function namesMaterial(hsm: Hsm, handle: number): boolean {
   try {
     const [label] = hsm.read(handle, [[CKA.LABEL, 64]]);
-    return label !== undefined &&
-      new TextDecoder().decode(label).startsWith(`${CMK_LABEL}:`);
+    const text = label === undefined ? "" : new TextDecoder().decode(label);
+    return [CMK_LABEL, DOMAIN_KEY_LABEL].some((prefix) =>
+      text.startsWith(`${prefix}:`)
+    );
   } catch (error) {
     if (error instanceof Pkcs11Error) return false; // unreadable: no name
     throw error;

@@ -1,0 +1,186 @@
+/**
+ * Domain keys: AES-256 token objects that only wrap and unwrap CMK
+ * material, recorded in the store and found in the HSM by `CKA_ID`.
+ * @module
+ */
+import { CKA, CKM } from "../../ffi/mod.ts";
+import type { Attribute } from "../../ffi/mod.ts";
+import { KeyUnavailableException } from "../errors.ts";
+import type { Hsm } from "../hsm.ts";
+import type {
+  DomainKeyRecord,
+  DomainKeyStore,
+  MetadataStore,
+  WrapAlgorithm,
+} from "../metadata_store.ts";
+import { destroyTokenKeys, findTokenKey, SECRET_AES } from "./token_objects.ts";
+
+/** The label every domain key starts with; `:` and its id in hex follow. */
+export const DOMAIN_KEY_LABEL = "okms-domain";
+
+/** The label of domain key `id`, e.g. `okms-domain:00ff…`. */
+export function domainKeyLabel(id: Uint8Array): string {
+  return `${DOMAIN_KEY_LABEL}:${id.toHex()}`;
+}
+
+/** The PKCS#11 mechanism of each wrap algorithm. */
+export const WRAP_MECHANISMS: Readonly<Record<WrapAlgorithm, number>> = {
+  RFC5649: CKM.AES_KEY_WRAP_PAD,
+  RFC3394: CKM.AES_KEY_WRAP,
+};
+
+/**
+ * The wrap algorithm a token offers: RFC 5649 (`CKM_AES_KEY_WRAP_PAD`), or
+ * else RFC 3394 (`CKM_AES_KEY_WRAP`).
+ *
+ * @throws {Error} when it offers neither.
+ * @example
+ * ```ts
+ * const mechanism = WRAP_MECHANISMS[wrapAlgorithm(hsm)];
+ * ```
+ */
+export function wrapAlgorithm(hsm: Hsm): WrapAlgorithm {
+  if (hsm.mechanisms.has(CKM.AES_KEY_WRAP_PAD)) return "RFC5649";
+  if (hsm.mechanisms.has(CKM.AES_KEY_WRAP)) return "RFC3394";
+  throw new Error(
+    `the PKCS#11 token "${hsm.token.label}" offers neither CKM_AES_KEY_WRAP_PAD nor CKM_AES_KEY_WRAP, which wrapped key material needs: ` +
+      'use keyMaterial "token" (OKMS_KEY_MATERIAL=token) for a new data directory',
+  );
+}
+
+/**
+ * `CKA_ALLOWED_MECHANISMS` of a domain key: both AES key wraps (a module
+ * that gains RFC 5649 later can use it under the same key), nothing else.
+ */
+const WRAPS_ONLY = new Uint8Array(
+  new BigUint64Array(Object.values(WRAP_MECHANISMS).map(BigInt)).buffer,
+);
+
+/**
+ * The template of a domain key: a private, sensitive, non-extractable,
+ * unmodifiable, uncopyable AES-256 token key that can only wrap and unwrap,
+ * with AES key wrap alone. The label repeats the id (see `cmkTemplate`).
+ */
+export function domainKeyTemplate(id: Uint8Array): Attribute[] {
+  return [
+    ...SECRET_AES,
+    [CKA.VALUE_LEN, 32],
+    [CKA.TOKEN, true],
+    [CKA.PRIVATE, true],
+    [CKA.SENSITIVE, true],
+    [CKA.EXTRACTABLE, false],
+    [CKA.MODIFIABLE, false],
+    [CKA.COPYABLE, false],
+    [CKA.ENCRYPT, false],
+    [CKA.DECRYPT, false],
+    [CKA.WRAP, true],
+    [CKA.UNWRAP, true],
+    [CKA.SIGN, false],
+    [CKA.VERIFY, false],
+    [CKA.DERIVE, false],
+    [CKA.ALLOWED_MECHANISMS, WRAPS_ONLY],
+    [CKA.ID, id],
+    [CKA.LABEL, domainKeyLabel(id)],
+  ];
+}
+
+/** A domain key ready for use. */
+export interface DomainKey {
+  readonly id: Uint8Array;
+  readonly handle: number;
+}
+
+/**
+ * A data directory's domain keys: the store records them (the newest wraps
+ * new material), the HSM holds them. Handles are found once, by `CKA_ID`.
+ *
+ * @example
+ * ```ts
+ * const domainKeys = await DomainKeys.open(hsm, store, Date.now);
+ * const { id, handle } = await domainKeys.newest();
+ * ```
+ */
+export class DomainKeys {
+  /** How material is wrapped under them, as the token allows. */
+  readonly algorithm: WrapAlgorithm;
+  readonly #hsm: Hsm;
+  readonly #store: MetadataStore & DomainKeyStore;
+  readonly #now: () => number;
+  readonly #handles = new Map<string, number>();
+
+  private constructor(
+    hsm: Hsm,
+    store: MetadataStore & DomainKeyStore,
+    now: () => number,
+  ) {
+    this.#hsm = hsm;
+    this.#store = store;
+    this.#now = now;
+    this.algorithm = wrapAlgorithm(hsm);
+  }
+
+  /** The domain keys of `store` in `hsm`; the first is made if there is none. */
+  static async open(
+    hsm: Hsm,
+    store: MetadataStore & DomainKeyStore,
+    now: () => number,
+  ): Promise<DomainKeys> {
+    const domainKeys = new DomainKeys(hsm, store, now);
+    if ((await store.domainKeys()).length === 0) await domainKeys.create();
+    return domainKeys;
+  }
+
+  /**
+   * The domain key that wraps new material: the newest in the store, read
+   * afresh so that a rotation made by another process is followed.
+   */
+  async newest(): Promise<DomainKey> {
+    const newest = (await this.#store.domainKeys()).at(-1);
+    if (newest === undefined) {
+      throw new KeyUnavailableException("the store records no domain key");
+    }
+    const handle = this.handle(newest.id);
+    if (handle === undefined) {
+      throw new KeyUnavailableException(
+        `the HSM lacks domain key ${domainKeyLabel(newest.id)}`,
+      );
+    }
+    return { id: newest.id, handle };
+  }
+
+  /** The handle of domain key `id`, or `undefined` when the HSM lacks it. */
+  handle(id: Uint8Array): number | undefined {
+    const name = id.toHex();
+    const known = this.#handles.get(name);
+    if (known !== undefined) return known;
+    const found = findTokenKey(this.#hsm, id);
+    if (found !== undefined) this.#handles.set(name, found);
+    return found;
+  }
+
+  /**
+   * Makes a domain key, the newest from now on: its id is journaled, the
+   * key is generated in the HSM, then recorded (clearing the journal entry),
+   * so a crash leaves at worst a journaled object that recovery destroys.
+   */
+  async create(): Promise<DomainKeyRecord> {
+    const record = {
+      id: crypto.getRandomValues(new Uint8Array(16)),
+      createdAt: this.#now(),
+    };
+    await this.#store.journalMaterial(record.id, record.createdAt);
+    const handle = this.#hsm.generateAesKey(domainKeyTemplate(record.id));
+    this.#handles.set(record.id.toHex(), handle);
+    await this.#store.addDomainKey(record);
+    return record;
+  }
+
+  /**
+   * Destroys the token objects of domain key `id` (by id, or label for a
+   * half-written one) and checks that none is left.
+   */
+  destroy(id: Uint8Array): void {
+    this.#handles.delete(id.toHex());
+    destroyTokenKeys(this.#hsm, id, domainKeyLabel(id));
+  }
+}

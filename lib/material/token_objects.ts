@@ -1,0 +1,67 @@
+/**
+ * okms's AES token objects (CMK versions in token mode, domain keys),
+ * found by `CKA_ID` and destroyed by id or label.
+ * @module
+ */
+import { CKA, CKK, CKO } from "../../ffi/mod.ts";
+import type { Attribute } from "../../ffi/mod.ts";
+import type { Hsm } from "../hsm.ts";
+
+/** The class and type of every key okms makes: AES secret keys. */
+export const SECRET_AES: readonly Attribute[] = [
+  [CKA.CLASS, CKO.SECRET_KEY],
+  [CKA.KEY_TYPE, CKK.AES],
+];
+
+function withId(hsm: Hsm, id: Uint8Array): number[] {
+  return hsm.find([...SECRET_AES, [CKA.TOKEN, true], [CKA.ID, id]]);
+}
+
+/**
+ * The AES token object whose `CKA_ID` is `id`, or `undefined`.
+ *
+ * @throws {Error} when several share the id: okms refuses to guess.
+ * @example
+ * ```ts
+ * const handle = findTokenKey(hsm, materialId);
+ * ```
+ */
+export function findTokenKey(hsm: Hsm, id: Uint8Array): number | undefined {
+  const [handle, ...others] = withId(hsm, id);
+  if (others.length > 0) {
+    throw new Error(
+      `${
+        1 + others.length
+      } HSM objects share the id ${id.toHex()}; refusing to guess`,
+    );
+  }
+  return handle;
+}
+
+/**
+ * Destroys every token object with `CKA_ID` `id` or label `label` (one a
+ * crash left half-written may carry the label but not yet the id), and
+ * checks that none is left.
+ *
+ * @throws {Error} when the HSM fails or an object is left.
+ * @example
+ * ```ts
+ * destroyTokenKeys(hsm, materialId, cmkLabel(materialId));
+ * ```
+ */
+export function destroyTokenKeys(
+  hsm: Hsm,
+  id: Uint8Array,
+  label: string,
+): void {
+  const named = () => [
+    ...new Set([...withId(hsm, id), ...hsm.find([[CKA.LABEL, label]])]),
+  ];
+  for (const handle of named()) hsm.destroy(handle);
+  const left = named().length;
+  if (left > 0) {
+    throw new Error(
+      `${left} HSM object(s) named ${id.toHex()} remain after C_DestroyObject`,
+    );
+  }
+}
