@@ -6,7 +6,7 @@
  * does, so the client spends no CPU on signing and little on HTTP.
  * @module
  */
-import { findOrInstall } from "../ffi/debian_package.ts";
+import { findOnPath, findOrInstall } from "../ffi/debian_package.ts";
 import type { LoadClient, LoadResult, LoadSpec } from "./http_load_client.ts";
 import { KmsSigner } from "./http_load_signer.ts";
 import { pinned } from "./pinning.ts";
@@ -23,17 +23,6 @@ interface WrkSummary {
   p99: number;
   max: number;
   sample: string | null;
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
 }
 
 /** The request file the Lua script reads: headers, an empty line, the body. */
@@ -108,7 +97,7 @@ export async function wrkClient(): Promise<LoadClient> {
   const wrk = await findOrInstall({
     name: "wrk",
     what: "wrk (the HTTP load generator)",
-    find: () => onPath("wrk"),
+    find: () => findOnPath("wrk"),
     otherwise: "or run with --client deno",
   });
   return (spec) => runWrk(wrk, spec);

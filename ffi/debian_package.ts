@@ -22,6 +22,26 @@ export interface DebianPackage {
   otherwise?: string;
 }
 
+/**
+ * The first executable file called `name` in the `PATH`, as a shell finds
+ * it: what a package's `find` usually is.
+ *
+ * @example
+ * ```ts
+ * findOnPath("wrk"); // "/usr/bin/wrk", or undefined
+ * ```
+ */
+export function findOnPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
 /** What is missing and cannot be installed from here; the message says what to do. */
 export class MissingPackageError extends Error {
   override name = "MissingPackageError";

@@ -5,25 +5,13 @@
  * none of the caller's own AWS settings.
  */
 import assert from "node:assert/strict";
-import { findOrInstall } from "../ffi/debian_package.ts";
+import { findOnPath, findOrInstall } from "../ffi/debian_package.ts";
 import { startServer } from "../server/mod.ts";
-
-/** The first `name` on the PATH. */
-function onPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
-}
 
 const AWS_CLI = {
   name: "awscli",
   what: "the AWS CLI",
-  find: () => onPath("aws"),
+  find: () => findOnPath("aws"),
 };
 
 /** What the CLI needs of this environment; none of the caller's AWS_* settings. */

@@ -5,17 +5,17 @@
  */
 import assert from "node:assert/strict";
 import { KMSClient, ListKeysCommand } from "./aws_sdk.ts";
-import { AccessKeyStore } from "../server/access_key_store.ts";
 import { createApp } from "../server/app.ts";
-import {
-  accessKeyDbPath,
-  Credentials,
-  REVALIDATE_MS,
-} from "../server/credentials.ts";
+import { REVALIDATE_MS } from "../server/credentials.ts";
 import { operation, OPERATIONS } from "../server/operations.ts";
 import { structure } from "../server/wire.ts";
-import { openTestOkms } from "./helpers.ts";
-import { admin, PERMISSIONS, startMain } from "./server_processes.ts";
+import { openTestCredentials } from "./server_fixture.ts";
+import {
+  admin,
+  PERMISSIONS,
+  selfSignedCertificate,
+  startMain,
+} from "./server_processes.ts";
 import { signKmsRequest, toRequest } from "./server_sigv4_signer.ts";
 
 function iniValue(text: string, name: string): string {
@@ -237,33 +237,7 @@ Deno.test("server and admin processes", async (t) => {
     await t.step(
       "second start with TLS: no new key; live revocation; SIGINT",
       async () => {
-        const cert = `${dir}/cert.pem`;
-        const key = `${dir}/key.pem`;
-        const openssl = await new Deno.Command("openssl", {
-          args: [
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-addext",
-            "basicConstraints=critical,CA:FALSE",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-          ],
-          stderr: "null",
-        }).output();
-        assert.equal(openssl.code, 0);
+        const { cert, key } = await selfSignedCertificate(dir, "tls");
         const server = await startMain([
           ...common,
           "--port",
@@ -328,13 +302,8 @@ Deno.test("server and admin processes", async (t) => {
 });
 
 Deno.test("graceful shutdown finishes an in-flight request", async () => {
-  await using fixture = await openTestOkms();
-  const { okms, dataDir } = fixture;
-  using credentials = await Credentials.open(
-    okms,
-    AccessKeyStore.open(accessKeyDbPath(dataDir)),
-  );
-  const key = await credentials.createAccessKey(okms.accountId);
+  await using fixture = await openTestCredentials();
+  const { okms, credentials, key } = fixture;
   const started = Promise.withResolvers<void>();
   const release = Promise.withResolvers<void>();
   const app = createApp({

@@ -14,18 +14,14 @@ import { operation, OPERATIONS } from "../server/operations.ts";
 import { InFlightLimit } from "../server/throttling.ts";
 import { structure } from "../server/wire.ts";
 import { openTestOkms } from "./helpers.ts";
+import { openTestCredentials } from "./server_fixture.ts";
 import { signKmsRequest, toRequest } from "./server_sigv4_signer.ts";
 
 const REGION = "eu-west-2";
 
 Deno.test("past the in-flight bound: ThrottlingException at once, and the SDK's retry gets through", async () => {
-  await using fixture = await openTestOkms();
-  const { okms, dataDir } = fixture;
-  using credentials = await Credentials.open(
-    okms,
-    AccessKeyStore.open(accessKeyDbPath(dataDir)),
-  );
-  const key = await credentials.createAccessKey(okms.accountId);
+  await using fixture = await openTestCredentials();
+  const { okms, credentials, key } = fixture;
   const records: AuditRecord[] = [];
   const release = Promise.withResolvers<void>();
   let held = 0;

@@ -78,3 +78,41 @@ export async function admin(
     stderr: new TextDecoder().decode(out.stderr),
   };
 }
+
+/**
+ * A self-signed P-256 certificate for 127.0.0.1 and its key, made by
+ * `openssl` as `<dir>/<name>-cert.pem` and `<dir>/<name>-key.pem`.
+ */
+export async function selfSignedCertificate(
+  dir: string,
+  name: string,
+): Promise<{ cert: string; key: string }> {
+  const cert = `${dir}/${name}-cert.pem`;
+  const key = `${dir}/${name}-key.pem`;
+  const out = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-addext",
+      "subjectAltName=IP:127.0.0.1",
+      "-addext",
+      "basicConstraints=critical,CA:FALSE",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    stderr: "null",
+  }).output();
+  if (out.code !== 0) throw new Error("openssl could not make a certificate");
+  return { cert, key };
+}

@@ -4,13 +4,11 @@
  * a second Authorization header), and that none of it is an internal fault.
  */
 import assert from "node:assert/strict";
-import { AccessKeyStore } from "../server/access_key_store.ts";
 import { createApp } from "../server/app.ts";
-import { accessKeyDbPath, Credentials } from "../server/credentials.ts";
 import { startServer } from "../server/mod.ts";
 import { Listener } from "../server/listener.ts";
 import { InFlightLimit } from "../server/throttling.ts";
-import { openTestOkms } from "./helpers.ts";
+import { openTestCredentials } from "./server_fixture.ts";
 import type { AuditRecord } from "../server/audit.ts";
 import {
   type SignedParts,
@@ -173,13 +171,8 @@ Deno.test("raw HTTP: bad bodies and headers are the client's errors, never fault
 });
 
 Deno.test("silent clients hold no in-flight place, are cut off, and cannot stall a stop", async () => {
-  await using fixture = await openTestOkms();
-  const { okms, dataDir } = fixture;
-  using credentials = await Credentials.open(
-    okms,
-    AccessKeyStore.open(accessKeyDbPath(dataDir)),
-  );
-  const key = await credentials.createAccessKey(okms.accountId);
+  await using fixture = await openTestCredentials();
+  const { okms, credentials, key } = fixture;
   const app = createApp({
     okms,
     credentials,

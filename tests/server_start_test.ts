@@ -4,7 +4,12 @@
  * unreadable data directory, and `serve --help` on a fresh cache.
  */
 import assert from "node:assert/strict";
-import { admin, PERMISSIONS, startMain } from "./server_processes.ts";
+import {
+  admin,
+  PERMISSIONS,
+  selfSignedCertificate,
+  startMain,
+} from "./server_processes.ts";
 
 /** Runs `server/main.ts` to the end (for starts that must fail). */
 async function runMain(args: string[]) {
@@ -13,35 +18,6 @@ async function runMain(args: string[]) {
     stdout: "null",
   }).output();
   return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
-}
-
-async function openssl(args: string[]): Promise<void> {
-  const out = await new Deno.Command("openssl", { args, stderr: "null" })
-    .output();
-  assert.equal(out.code, 0, `openssl ${args.join(" ")}`);
-}
-
-async function certificate(dir: string, name: string) {
-  const cert = `${dir}/${name}-cert.pem`;
-  const key = `${dir}/${name}-key.pem`;
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=localhost",
-    "-keyout",
-    key,
-    "-out",
-    cert,
-  ]);
-  return { cert, key };
 }
 
 Deno.test("starting the server: banner, TLS files, settings, permissions", async (t) => {
@@ -124,8 +100,8 @@ Deno.test("starting the server: banner, TLS files, settings, permissions", async
     );
 
     await t.step("TLS files: swapped, mismatched, not PEM", async () => {
-      const a = await certificate(dir, "a");
-      const b = await certificate(dir, "b");
+      const a = await selfSignedCertificate(dir, "a");
+      const b = await selfSignedCertificate(dir, "b");
       const tls = (cert: string, key: string) =>
         runMain([...common, "--tls-cert", cert, "--tls-key", key]);
       const swapped = await tls(a.key, a.cert);
