@@ -129,6 +129,7 @@ export const CKK = { AES: 0x1f } as const;
 /** Mechanisms (`CKM_*`). */
 export const CKM = {
   AES_KEY_GEN: 0x1080,
+  AES_ECB: 0x1081,
   AES_GCM: 0x1087,
   /** RFC 3394 AES key wrap. */
   AES_KEY_WRAP: 0x2109,

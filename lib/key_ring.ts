@@ -12,6 +12,7 @@ import {
 import { keyIdToBytes } from "./key_id.ts";
 import type { KeyMaterial } from "./material/key_material.ts";
 import {
+  type DomainKeyStore,
   type KeyRecord,
   type KeyVersionRecord,
   type MetadataStore,
@@ -119,7 +120,7 @@ function liveVersion(record: KeyVersionRecord): LiveVersion {
  * grace period is over: no half key is ever listed or used.
  */
 export class KeyRing {
-  readonly #store: MetadataStore;
+  readonly #store: MetadataStore & DomainKeyStore;
   readonly #material: KeyMaterial;
   readonly #now: () => number;
   readonly #maxEncryptionsPerVersion: number;
@@ -136,7 +137,7 @@ export class KeyRing {
    * every use (no cache can go stale) and never rotated here.
    */
   constructor(
-    store: MetadataStore,
+    store: MetadataStore & DomainKeyStore,
     material: KeyMaterial,
     now: () => number,
     maxEncryptionsPerVersion: number,
@@ -150,7 +151,7 @@ export class KeyRing {
   }
 
   /** The store, for account-level reads. */
-  get store(): MetadataStore {
+  get store(): MetadataStore & DomainKeyStore {
     return this.#store;
   }
 
@@ -170,7 +171,19 @@ export class KeyRing {
     );
     const recovery: Recovery = { recovered: 0, failures: [] };
     const destroyed: Uint8Array[] = [];
+    // A journal entry naming a domain key the store still records is never
+    // acted on: destroying it would lose every key wrapped under it.
+    const recorded = new Set(
+      (await this.#store.domainKeys()).map((key) => key.id.toHex()),
+    );
     for (const { materialId } of stale) {
+      if (recorded.has(materialId.toHex())) {
+        await this.#store.clearMaterial(materialId);
+        recovery.failures.push(
+          `the journal named recorded domain key ${materialId.toHex()}: kept it, cleared the entry`,
+        );
+        continue;
+      }
       try {
         this.#material.destroy(materialId);
         destroyed.push(materialId);

@@ -468,7 +468,9 @@ export class SqliteStore implements MetadataStore, DomainKeyStore {
   domainKeys(): Promise<DomainKeyRecord[]> {
     return this.#async(() =>
       this.#db.prepare(
-        "SELECT id, created_at FROM domain_keys ORDER BY created_at, rowid",
+        // Insertion order, not the clock: a clock stepping back must not make
+        // the newest domain key look older.
+        "SELECT id, created_at FROM domain_keys ORDER BY rowid",
       ).all().map((row) => ({
         id: row.id as Uint8Array,
         createdAt: Number(row.created_at),

@@ -6,7 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { CKA, CKM } from "../ffi/mod.ts";
+import { CKA, CKM, Mechanism, Pkcs11Error } from "../ffi/mod.ts";
+import { cmkTemplate } from "../lib/material/token_key_material.ts";
+import { CMK_IN_USE } from "../lib/material/wrapped_key_material.ts";
 import { Hsm } from "../lib/hsm.ts";
 import { JOURNAL_GRACE_MS } from "../lib/key_ring.ts";
 import { Okms, type OkmsOptions } from "../mod.ts";
@@ -332,4 +334,66 @@ Deno.test("wrapped mode: RFC 3394 key wrap when the token lacks CKM_AES_KEY_WRAP
   } finally {
     Object.defineProperty(Hsm.prototype, "mechanisms", real);
   }
+});
+
+Deno.test("CMKs allow AES-GCM only (wrapped in use, and token objects): no ECB to leak GCM's hash key", async () => {
+  await using t = await openTestOkms();
+  const hsm = await tokenSession(t.dataDir);
+  try {
+    const key = hsm.generateAesKey([...CMK_IN_USE, [CKA.VALUE_LEN, 32]]);
+    const tokenCmk = hsm.generateAesKey(
+      cmkTemplate(crypto.getRandomValues(new Uint8Array(16))),
+    );
+    const ecb = new Mechanism(CKM.AES_ECB);
+    for (const cmk of [key, tokenCmk]) {
+      assert.throws(
+        () => hsm.p11.encryptInit(hsm.session, ecb, cmk),
+        (e: unknown) =>
+          e instanceof Pkcs11Error && e.ckr === "CKR_MECHANISM_INVALID",
+      );
+    }
+    hsm.destroy(tokenCmk);
+    const sealed = new Uint8Array(16 + 16);
+    const written = hsm.encrypt(
+      key,
+      { iv: new Uint8Array(12), aad: new Uint8Array(0) },
+      new Uint8Array(16),
+      sealed,
+    );
+    assert.equal(written, 32, "GCM still works");
+    hsm.destroy(key);
+  } finally {
+    hsm.close();
+  }
+});
+
+Deno.test("recovery never destroys a recorded domain key that the journal names", async () => {
+  await using t = await openTestOkms({
+    keyMaterial: "wrapped",
+    maintenanceIntervalMs: 0,
+  });
+  const { ciphertextBlob } = await t.okms.encrypt({
+    keyId: (await t.okms.defaultKey()).keyId,
+    plaintext: utf8("kept"),
+  });
+  const tokenBefore = await cmkObjects(t.dataDir);
+  const db = new DatabaseSync(`${t.dataDir}/okms.db`);
+  try {
+    // As a bug, or someone writing to okms.db, could: journal the domain key.
+    db.prepare(
+      "INSERT INTO material_journal (material_id, since) SELECT id, 0 FROM domain_keys",
+    ).run();
+  } finally {
+    db.close();
+  }
+  const report = await t.okms.runMaintenance();
+  assert.match(report.recoveryFailures.join("\n"), /kept it/);
+  assert.deepEqual(await cmkObjects(t.dataDir), tokenBefore);
+  await t.okms.close();
+  await using reopened = await Okms.open({
+    dataDir: t.dataDir,
+    keyMaterial: "wrapped",
+  });
+  const { plaintext } = await reopened.decrypt({ ciphertextBlob });
+  assert.equal(new TextDecoder().decode(plaintext), "kept");
 });

@@ -408,10 +408,12 @@ const CHECKS: [string, (store: MetadataStore) => Promise<void>][] = [
     await store.addDomainKey({ id: d1, createdAt: 5 });
     await store.addDomainKey({ id: d2, createdAt: 5 });
     await store.addDomainKey({ id: d0, createdAt: 1 });
+    // In the order they were added, whatever their clocks said: the last
+    // added is the newest.
     assert.deepEqual(await store.domainKeys(), [
-      { id: d0, createdAt: 1 },
       { id: d1, createdAt: 5 },
       { id: d2, createdAt: 5 },
+      { id: d0, createdAt: 1 },
     ]);
     await assert.rejects(store.addDomainKey({ id: d1, createdAt: 9 }));
     const keys = [key(ACCOUNT, 1), key(ACCOUNT, 2)].map((k) => ({
@@ -453,7 +455,7 @@ const CHECKS: [string, (store: MetadataStore) => Promise<void>][] = [
     assert.deepEqual(await store.journal(), [{ materialId: d1, since: 8 }]);
     assert.deepEqual(
       (await store.domainKeys()).map((d) => d.id),
-      [d0, d2],
+      [d2, d0],
     );
     // A version wrapped under a retired domain key is refused.
     await assert.rejects(

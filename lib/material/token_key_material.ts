@@ -13,7 +13,12 @@ import {
   sweepNothing,
   type SweepResult,
 } from "./key_material.ts";
-import { destroyTokenKeys, findTokenKey, SECRET_AES } from "./token_objects.ts";
+import {
+  destroyTokenKeys,
+  findTokenKey,
+  GCM_ONLY,
+  SECRET_AES,
+} from "./token_objects.ts";
 
 /**
  * The label every okms CMK object starts with; `:` and the material id in
@@ -49,6 +54,7 @@ export function cmkTemplate(materialId: Uint8Array): Attribute[] {
     [CKA.SIGN, false],
     [CKA.VERIFY, false],
     [CKA.DERIVE, false],
+    [CKA.ALLOWED_MECHANISMS, GCM_ONLY],
     [CKA.ID, materialId],
     [CKA.LABEL, cmkLabel(materialId)],
   ];

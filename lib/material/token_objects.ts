@@ -3,9 +3,18 @@
  * found by `CKA_ID` and destroyed by id or label.
  * @module
  */
-import { CKA, CKK, CKO } from "../../ffi/mod.ts";
+import { CKA, CKK, CKM, CKO } from "../../ffi/mod.ts";
 import type { Attribute } from "../../ffi/mod.ts";
 import type { Hsm } from "../hsm.ts";
+
+/**
+ * `CKA_ALLOWED_MECHANISMS` of a CMK: AES-GCM only. With ECB allowed, one
+ * `C_Encrypt` of a zero block would give GCM's hash key, enough to forge
+ * ciphertexts.
+ */
+export const GCM_ONLY: Uint8Array = new Uint8Array(
+  new BigUint64Array([BigInt(CKM.AES_GCM)]).buffer,
+);
 
 /** The class and type of every key okms makes: AES secret keys. */
 export const SECRET_AES: readonly Attribute[] = [

@@ -22,7 +22,7 @@ import {
   sweepNothing,
   type SweepResult,
 } from "./key_material.ts";
-import { SECRET_AES } from "./token_objects.ts";
+import { GCM_ONLY, SECRET_AES } from "./token_objects.ts";
 
 /**
  * A private, sensitive, unmodifiable, uncopyable AES session key with only
@@ -47,6 +47,7 @@ function sessionKey(
     [CKA.SIGN, false],
     [CKA.VERIFY, false],
     [CKA.DERIVE, false],
+    [CKA.ALLOWED_MECHANISMS, GCM_ONLY],
     [CKA.MODIFIABLE, false],
   ];
 }

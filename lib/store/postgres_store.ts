@@ -514,8 +514,8 @@ export class PostgresStore implements MetadataStore, DomainKeyStore {
 
   async domainKeys(): Promise<DomainKeyRecord[]> {
     const rows = await this.#db.query<{ id: Uint8Array; created_at: number }>(
-      `SELECT id, created_at FROM ${this.#s}.domain_keys
-       ORDER BY created_at, seq`,
+      // Insertion order, not the clock (see SqliteStore.domainKeys).
+      `SELECT id, created_at FROM ${this.#s}.domain_keys ORDER BY seq`,
     );
     return rows.map((row) => ({ id: row.id, createdAt: row.created_at }));
   }
