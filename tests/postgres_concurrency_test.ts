@@ -5,6 +5,7 @@
  * YugabyteDB's snapshot, CockroachDB's SERIALIZABLE, where conflicts become
  * retried serialization failures).
  */
+import { newKeyRecord } from "./store_records.ts";
 import assert from "node:assert/strict";
 // @ts-types="@types/pg"
 import pg from "pg";
@@ -18,30 +19,6 @@ import { PostgresStore } from "../lib/store/postgres_store.ts";
 import { freshSchema, startPostgres } from "./postgres_cluster.ts";
 
 const ACCOUNT = "111111111111";
-
-function newKey(changes: Partial<KeyRecord> = {}): KeyRecord {
-  return {
-    keyId: crypto.randomUUID(),
-    accountId: ACCOUNT,
-    description: "",
-    state: "Enabled",
-    isDefault: false,
-    createdAt: Date.now(),
-    deletionDate: null,
-    pendingWindowDays: null,
-    tags: [],
-    rotationPeriodDays: null,
-    nextRotationAt: null,
-    versions: [{
-      version: 1,
-      materialId: crypto.getRandomValues(new Uint8Array(16)),
-      createdAt: Date.now(),
-      encryptionsReserved: 0,
-      origin: "CREATE",
-    }],
-    ...changes,
-  };
-}
 
 function alias(aliasName: string, keyId: string): AliasRecord {
   return { accountId: ACCOUNT, aliasName, keyId, createdAt: 1, updatedAt: 1 };
@@ -106,7 +83,7 @@ Deno.test("two nodes racing on one key are serialized", async (t) => {
         await using n = await nodes();
         const attempts = Array.from(
           { length: 24 },
-          (_, i) => n.both[i % 2].insertKey(newKey(), 7),
+          (_, i) => n.both[i % 2].insertKey(newKeyRecord(ACCOUNT), 7),
         );
         const results = await outcomes(attempts);
         assert.equal(count(results, "ok"), 7, results.join());
@@ -127,7 +104,11 @@ Deno.test("two nodes racing on one key are serialized", async (t) => {
         const results = await outcomes(
           Array.from(
             { length: 6 },
-            (_, i) => n.both[i % 2].insertKey(newKey({ isDefault: true }), 100),
+            (_, i) =>
+              n.both[i % 2].insertKey(
+                newKeyRecord(ACCOUNT, { isDefault: true }),
+                100,
+              ),
           ),
         );
         assert.equal(count(results, "ok"), 1, results.join());
@@ -152,7 +133,7 @@ Deno.test("two nodes racing on one key are serialized", async (t) => {
 
     await t.step(`${isolation}: reservations never overlap`, async () => {
       await using n = await nodes();
-      const key = newKey();
+      const key = newKeyRecord(ACCOUNT);
       await n.a.insertKey(key, 10);
       const block = 1_000;
       const max = 70_500;
@@ -182,7 +163,7 @@ Deno.test("two nodes racing on one key are serialized", async (t) => {
       `${isolation}: concurrent updates land whole, one after the other`,
       async () => {
         await using n = await nodes();
-        const key = newKey();
+        const key = newKeyRecord(ACCOUNT);
         await n.a.insertKey(key, 10);
         const writes = Array.from({ length: 20 }, (_, i): KeyRecord => ({
           ...key,
@@ -203,7 +184,7 @@ Deno.test("two nodes racing on one key are serialized", async (t) => {
       `${isolation}: one of two nodes adds a version, racing a deletion`,
       async () => {
         await using n = await nodes();
-        const key = newKey();
+        const key = newKeyRecord(ACCOUNT);
         await n.a.insertKey(key, 10);
         const version = (materialId: Uint8Array) => ({
           version: 2,
@@ -273,7 +254,7 @@ Deno.test("two nodes racing on one key are serialized", async (t) => {
           algorithm: "RFC5649" as const,
           blob: new Uint8Array(40).fill(fill),
         });
-        const key = newKey();
+        const key = newKeyRecord(ACCOUNT);
         key.versions[0].wrapped = wrap(d1, 1);
         await n.a.insertKey(key, 10);
         const ref = { keyId: key.keyId, version: 1 };
@@ -291,7 +272,7 @@ Deno.test("two nodes racing on one key are serialized", async (t) => {
           const domainKey = id();
           await n.a.addDomainKey({ id: domainKey, createdAt: 8 });
           const version = {
-            ...newKey().versions[0],
+            ...newKeyRecord(ACCOUNT).versions[0],
             version: 2 + round,
             wrapped: wrap(domainKey, round),
           };
@@ -319,8 +300,8 @@ Deno.test("two nodes racing on one key are serialized", async (t) => {
       `${isolation}: alias names and the alias quota hold across nodes`,
       async () => {
         await using n = await nodes();
-        const k1 = newKey();
-        const k2 = newKey();
+        const k1 = newKeyRecord(ACCOUNT);
+        const k2 = newKeyRecord(ACCOUNT);
         await n.a.insertKey(k1, 10);
         await n.a.insertKey(k2, 10);
         const same = await outcomes(

@@ -3,6 +3,7 @@
  * cleanly (an error, within the bounded connect and statement times, not a
  * hang) while it is down or hung, and work again after, without reopening.
  */
+import { newKeyRecord } from "./store_records.ts";
 import assert from "node:assert/strict";
 import type { KeyRecord } from "../lib/metadata_store.ts";
 import {
@@ -15,29 +16,6 @@ import { freshSchema, startPostgres } from "./postgres_cluster.ts";
 const ACCOUNT = "111111111111";
 const CONNECT_TIMEOUT_MS = 1_000;
 const STATEMENT_TIMEOUT_MS = 1_500;
-
-function newKey(): KeyRecord {
-  return {
-    keyId: crypto.randomUUID(),
-    accountId: ACCOUNT,
-    description: "",
-    state: "Enabled",
-    isDefault: false,
-    createdAt: Date.now(),
-    deletionDate: null,
-    pendingWindowDays: null,
-    tags: [],
-    rotationPeriodDays: null,
-    nextRotationAt: null,
-    versions: [{
-      version: 1,
-      materialId: crypto.getRandomValues(new Uint8Array(16)),
-      createdAt: Date.now(),
-      encryptionsReserved: 0,
-      origin: "CREATE",
-    }],
-  };
-}
 
 /** Settles `promise`; fails the test if it takes longer than `ms`. */
 async function within<T>(
@@ -67,7 +45,7 @@ function kinds(
 ): (() => Promise<unknown>)[] {
   return [
     () => store.getKey(key.keyId),
-    () => store.insertKey(newKey(), 1_000),
+    () => store.insertKey(newKeyRecord(ACCOUNT), 1_000),
     () => store.reserveEncryptions(key.keyId, 1, 10, 1_000_000),
     () => store.ping(),
   ];
@@ -112,7 +90,7 @@ Deno.test("the store survives restarts and outages of PostgreSQL", async (t) => 
   };
   await using store = await PostgresStore.open(pg.url, options);
   await store.createAccount(ACCOUNT, 1);
-  const key = newKey();
+  const key = newKeyRecord(ACCOUNT);
   await store.insertKey(key, 1_000);
   await assertAllWork(store, key);
 
