@@ -13,7 +13,11 @@ import type {
   MetadataStore,
   WrapAlgorithm,
 } from "../metadata_store.ts";
-import { destroyTokenKeys, findTokenKey, SECRET_AES } from "./token_objects.ts";
+import {
+  aesKeyTemplate,
+  destroyTokenKeys,
+  findTokenKey,
+} from "./token_objects.ts";
 
 /** The label every domain key starts with; `:` and its id in hex follow. */
 export const DOMAIN_KEY_LABEL = "okms-domain";
@@ -62,26 +66,18 @@ const WRAPS_ONLY = new Uint8Array(
  * with AES key wrap alone. The label repeats the id (see `cmkTemplate`).
  */
 export function domainKeyTemplate(id: Uint8Array): Attribute[] {
-  return [
-    ...SECRET_AES,
-    [CKA.VALUE_LEN, 32],
-    [CKA.TOKEN, true],
-    [CKA.PRIVATE, true],
-    [CKA.SENSITIVE, true],
-    [CKA.EXTRACTABLE, false],
-    [CKA.MODIFIABLE, false],
-    [CKA.COPYABLE, false],
-    [CKA.ENCRYPT, false],
-    [CKA.DECRYPT, false],
-    [CKA.WRAP, true],
-    [CKA.UNWRAP, true],
-    [CKA.SIGN, false],
-    [CKA.VERIFY, false],
-    [CKA.DERIVE, false],
-    [CKA.ALLOWED_MECHANISMS, WRAPS_ONLY],
-    [CKA.ID, id],
-    [CKA.LABEL, domainKeyLabel(id)],
-  ];
+  return aesKeyTemplate({
+    token: true,
+    extractable: false,
+    cipher: false,
+    wrap: true,
+    mechanisms: WRAPS_ONLY,
+    extra: [
+      [CKA.VALUE_LEN, 32],
+      [CKA.ID, id],
+      [CKA.LABEL, domainKeyLabel(id)],
+    ],
+  });
 }
 
 /** A domain key ready for use. */

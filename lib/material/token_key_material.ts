@@ -14,10 +14,10 @@ import {
   type SweepResult,
 } from "./key_material.ts";
 import {
+  aesKeyTemplate,
   destroyTokenKeys,
   findTokenKey,
   GCM_ONLY,
-  SECRET_AES,
 } from "./token_objects.ts";
 
 /**
@@ -38,26 +38,18 @@ export function cmkLabel(materialId: Uint8Array): string {
  * label but not yet the id when a crash strikes, the journal still finds it.
  */
 export function cmkTemplate(materialId: Uint8Array): Attribute[] {
-  return [
-    ...SECRET_AES,
-    [CKA.VALUE_LEN, 32],
-    [CKA.TOKEN, true],
-    [CKA.PRIVATE, true],
-    [CKA.SENSITIVE, true],
-    [CKA.EXTRACTABLE, false],
-    [CKA.MODIFIABLE, false],
-    [CKA.COPYABLE, false],
-    [CKA.ENCRYPT, true],
-    [CKA.DECRYPT, true],
-    [CKA.WRAP, false],
-    [CKA.UNWRAP, false],
-    [CKA.SIGN, false],
-    [CKA.VERIFY, false],
-    [CKA.DERIVE, false],
-    [CKA.ALLOWED_MECHANISMS, GCM_ONLY],
-    [CKA.ID, materialId],
-    [CKA.LABEL, cmkLabel(materialId)],
-  ];
+  return aesKeyTemplate({
+    token: true,
+    extractable: false,
+    cipher: true,
+    wrap: false,
+    mechanisms: GCM_ONLY,
+    extra: [
+      [CKA.VALUE_LEN, 32],
+      [CKA.ID, materialId],
+      [CKA.LABEL, cmkLabel(materialId)],
+    ],
+  });
 }
 
 /**

@@ -17,10 +17,58 @@ export const GCM_ONLY: Uint8Array = new Uint8Array(
 );
 
 /** The class and type of every key okms makes: AES secret keys. */
-export const SECRET_AES: readonly Attribute[] = [
+const SECRET_AES: readonly Attribute[] = [
   [CKA.CLASS, CKO.SECRET_KEY],
   [CKA.KEY_TYPE, CKK.AES],
 ];
+
+/** What an okms AES key is for, and how it may be used. */
+export interface AesKeyUse {
+  /** A token object (kept) or a session object (gone with the session). */
+  token: boolean;
+  /** Only so that it can be wrapped: it stays sensitive either way. */
+  extractable: boolean;
+  /** Encrypt and decrypt (CMKs). */
+  cipher: boolean;
+  /** Wrap and unwrap (domain keys). */
+  wrap: boolean;
+  /** `CKA_ALLOWED_MECHANISMS`, as packed `CK_MECHANISM_TYPE`s. */
+  mechanisms: Uint8Array;
+  /** More attributes: value length, id, label. */
+  extra?: readonly Attribute[];
+}
+
+/**
+ * The least-privilege template every okms AES key is made from: private,
+ * sensitive, uncopyable, unmodifiable, no sign, verify or derive, and only
+ * the uses and mechanisms `use` names. `CKA_MODIFIABLE` comes last: SoftHSM2
+ * applies an unwrap template in order and refuses every attribute after it.
+ *
+ * @example
+ * ```ts
+ * hsm.generateAesKey(aesKeyTemplate({ token: false, extractable: false, cipher: true, wrap: false, mechanisms: GCM_ONLY }));
+ * ```
+ */
+export function aesKeyTemplate(use: AesKeyUse): Attribute[] {
+  return [
+    ...SECRET_AES,
+    ...use.extra ?? [],
+    [CKA.TOKEN, use.token],
+    [CKA.PRIVATE, true],
+    [CKA.SENSITIVE, true],
+    [CKA.EXTRACTABLE, use.extractable],
+    [CKA.COPYABLE, false],
+    [CKA.ENCRYPT, use.cipher],
+    [CKA.DECRYPT, use.cipher],
+    [CKA.WRAP, use.wrap],
+    [CKA.UNWRAP, use.wrap],
+    [CKA.SIGN, false],
+    [CKA.VERIFY, false],
+    [CKA.DERIVE, false],
+    [CKA.ALLOWED_MECHANISMS, use.mechanisms],
+    [CKA.MODIFIABLE, false],
+  ];
+}
 
 function withId(hsm: Hsm, id: Uint8Array): number[] {
   return hsm.find([...SECRET_AES, [CKA.TOKEN, true], [CKA.ID, id]]);

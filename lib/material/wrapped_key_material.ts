@@ -22,34 +22,20 @@ import {
   sweepNothing,
   type SweepResult,
 } from "./key_material.ts";
-import { GCM_ONLY, SECRET_AES } from "./token_objects.ts";
+import { aesKeyTemplate, GCM_ONLY } from "./token_objects.ts";
 
-/**
- * A private, sensitive, unmodifiable, uncopyable AES session key with only
- * `usages`. `CKA_MODIFIABLE` comes last: SoftHSM2 applies an unwrap
- * template in order, and refuses every attribute after it.
- */
+/** A CMK as a session object: it can cipher, or only be wrapped. */
 function sessionKey(
   extractable: boolean,
-  usages: boolean,
+  cipher: boolean,
 ): readonly Attribute[] {
-  return [
-    ...SECRET_AES,
-    [CKA.TOKEN, false],
-    [CKA.PRIVATE, true],
-    [CKA.SENSITIVE, true],
-    [CKA.EXTRACTABLE, extractable],
-    [CKA.COPYABLE, false],
-    [CKA.ENCRYPT, usages],
-    [CKA.DECRYPT, usages],
-    [CKA.WRAP, false],
-    [CKA.UNWRAP, false],
-    [CKA.SIGN, false],
-    [CKA.VERIFY, false],
-    [CKA.DERIVE, false],
-    [CKA.ALLOWED_MECHANISMS, GCM_ONLY],
-    [CKA.MODIFIABLE, false],
-  ];
+  return aesKeyTemplate({
+    token: false,
+    extractable,
+    cipher,
+    wrap: false,
+    mechanisms: GCM_ONLY,
+  });
 }
 
 /**
