@@ -5,8 +5,8 @@
  * @module
  */
 import { NotFoundException } from "../errors.ts";
-import { PgDatabase, type PostgresOptions, type Sql } from "./postgres_db.ts";
-import { migrate } from "./postgres_schema.ts";
+import type { PgDatabase, PostgresOptions, Sql } from "./postgres_db.ts";
+import { connectMigrated } from "./postgres_schema.ts";
 
 /** An access key as listed: never its secret (as in `server/access_key_store.ts`). */
 export interface AccessKeyInfo {
@@ -76,14 +76,9 @@ export class PostgresAccessKeyStore implements AsyncDisposable {
     url: string,
     options: PostgresOptions = {},
   ): Promise<PostgresAccessKeyStore> {
-    const db = PgDatabase.connect(url, { maxConnections: 2, ...options });
-    try {
-      await migrate(db);
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
-    return new PostgresAccessKeyStore(db);
+    return new PostgresAccessKeyStore(
+      await connectMigrated(url, { maxConnections: 2, ...options }),
+    );
   }
 
   /** A setting, if set. */

@@ -8,7 +8,12 @@
  * "C"` where SQLite's byte order is the listing order.
  * @module
  */
-import { type PgDatabase, type Sql, sqlState } from "./postgres_db.ts";
+import {
+  PgDatabase,
+  type PostgresOptions,
+  type Sql,
+  sqlState,
+} from "./postgres_db.ts";
 
 /** The schema version this okms writes. */
 export const POSTGRES_SCHEMA_VERSION = 1;
@@ -193,4 +198,27 @@ function statements(script: string): string[] {
   return script.split(/;\s*\n/).map((s) => s.trim()).filter((s) =>
     s.length > 0
   );
+}
+
+/**
+ * A pool on the database at `url` whose okms schema is made or upgraded;
+ * closed again if that fails.
+ *
+ * @example
+ * ```ts
+ * const db = await connectMigrated("postgres://okms@127.0.0.1/okms", {});
+ * ```
+ */
+export async function connectMigrated(
+  url: string,
+  options: PostgresOptions,
+): Promise<PgDatabase> {
+  const db = PgDatabase.connect(url, options);
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return db;
 }

@@ -20,13 +20,13 @@ import {
   type WrappedMaterial,
 } from "../metadata_store.ts";
 import {
-  PgDatabase,
+  type PgDatabase,
   type PostgresOptions,
   type Sql,
   sqlState,
   violatedConstraint,
 } from "./postgres_db.ts";
-import { migrate } from "./postgres_schema.ts";
+import { connectMigrated } from "./postgres_schema.ts";
 
 export {
   type PostgresOptions,
@@ -114,14 +114,7 @@ export class PostgresStore implements MetadataStore, DomainKeyStore {
     url: string,
     options: PostgresOptions = {},
   ): Promise<PostgresStore> {
-    const db = PgDatabase.connect(url, options);
-    try {
-      await migrate(db);
-    } catch (error) {
-      await db.close();
-      throw error;
-    }
-    return new PostgresStore(db);
+    return new PostgresStore(await connectMigrated(url, options));
   }
 
   /** The schema the tables are in. */
