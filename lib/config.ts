@@ -70,6 +70,23 @@ export interface OkmsOptions {
    * owner (`UnsupportedOperationException`), whose caches they would miss.
    */
   beside?: boolean;
+  /**
+   * The shared metadata store of a cluster (`OKMS_DATABASE_URL`):
+   * `postgres://user@host:port/db`, optionally `?schema=name`. Absent: the
+   * data directory's SQLite file, for one node. With a database, any number
+   * of okms processes (on one machine or several, each with its HSM and
+   * data directory) serve the same keys; key material is then always
+   * wrapped.
+   */
+  databaseUrl?: string;
+  /**
+   * With a database: how often this node reads the changes other nodes made
+   * (`OKMS_CHANGE_POLL_MS`, default 250). A change made on any node takes
+   * effect on every node within four times this (one second by default):
+   * past that without a successful read, a node stops trusting its cache
+   * and reads keys from the database.
+   */
+  changePollMs?: number;
 }
 
 /** Settings with every default applied. */
@@ -98,6 +115,10 @@ export interface OkmsConfig {
   keyMaterial?: KeyMaterialMode;
   now: () => number;
   beside: boolean;
+  /** See {@linkcode OkmsOptions.databaseUrl}. */
+  databaseUrl?: string;
+  /** See {@linkcode OkmsOptions.changePollMs}. */
+  changePollMs: number;
 }
 
 function env(name: string): string | undefined {
@@ -128,6 +149,13 @@ function keyMaterial(
   }
   throw new ValidationException(
     `keyMaterial (OKMS_KEY_MATERIAL) is "wrapped" or "token", not "${value}"`,
+  );
+}
+
+function databaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined || /^postgres(ql)?:\/\//.test(value)) return value;
+  throw new ValidationException(
+    "databaseUrl (OKMS_DATABASE_URL) is a postgres:// or postgresql:// URL",
   );
 }
 
@@ -221,5 +249,12 @@ export function resolveConfig(options: OkmsOptions = {}): OkmsConfig {
     keyMaterial: keyMaterial(options.keyMaterial ?? env("OKMS_KEY_MATERIAL")),
     now: options.now ?? Date.now,
     beside: options.beside ?? false,
+    databaseUrl: databaseUrl(options.databaseUrl ?? env("OKMS_DATABASE_URL")),
+    changePollMs: integer(
+      "changePollMs",
+      options.changePollMs ?? env("OKMS_CHANGE_POLL_MS"),
+      250,
+      [10, 60_000],
+    ),
   };
 }

@@ -27,6 +27,12 @@ export interface ServerConfig {
   accountRateLimit?: number;
   /** `--metrics-port` (and `--metrics-host`, 127.0.0.1): the Prometheus listener; off. */
   metrics?: { host: string; port: number };
+  /**
+   * `--reuse-port` / `OKMS_REUSE_PORT=1`: several processes listen on one
+   * port and the kernel spreads connections among them (Linux
+   * `SO_REUSEPORT`); with a database, one per core.
+   */
+  reusePort?: boolean;
 }
 
 /** The flags that choose the library's data directory, region and token. */
@@ -38,6 +44,8 @@ export const OKMS_FLAGS = {
   "key-quota": { type: "string" },
   "max-encryptions-per-version": { type: "string" },
   "maintenance-interval-ms": { type: "string" },
+  "database-url": { type: "string" },
+  "change-poll-ms": { type: "string" },
   "pkcs11-module": { type: "string" },
   "pkcs11-token-label": { type: "string" },
   "pkcs11-pin-file": { type: "string" },
@@ -56,6 +64,7 @@ const SERVER_FLAGS = {
   "metrics-host": { type: "string" },
   "metrics-port": { type: "string" },
   "insecure-http": { type: "boolean" },
+  "reuse-port": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const satisfies ParseArgsConfig["options"];
 
@@ -75,6 +84,8 @@ deno task serve [flags]
   --max-encryptions-per-version <n>
                                 OKMS_MAX_ENCRYPTIONS_PER_VERSION  2^30, then okms rotates
   --maintenance-interval-ms <n> OKMS_MAINTENANCE_INTERVAL_MS  60000 (due deletions, rotations)
+  --database-url <url>          OKMS_DATABASE_URL         <data-dir>/okms.db; postgres://… for a cluster
+  --change-poll-ms <n>          OKMS_CHANGE_POLL_MS       250 (cluster: other nodes' changes apply within 4x)
   --pkcs11-module <path>        OKMS_PKCS11_MODULE        SoftHSM2
   --pkcs11-token-label <label>  OKMS_PKCS11_TOKEN_LABEL   embedded token
   --pkcs11-pin-file <file>      OKMS_PKCS11_PIN_FILE      (or OKMS_PKCS11_PIN)
@@ -87,6 +98,7 @@ deno task serve [flags]
   --metrics-port <n>            OKMS_METRICS_PORT         off (Prometheus text on GET /metrics)
   --metrics-host <addr>         OKMS_METRICS_HOST         127.0.0.1
   --insecure-http               OKMS_INSECURE_HTTP=1      plain HTTP beyond loopback
+  --reuse-port                  OKMS_REUSE_PORT=1         share the port with other okms processes (Linux)
 `;
 
 /** Whether `host` (a name, an address, or a URL's `[v6]` hostname) is this machine only. */
@@ -182,6 +194,7 @@ export function okmsOptions(
     keyQuota: whole("key-quota"),
     maxEncryptionsPerVersion: whole("max-encryptions-per-version"),
     maintenanceIntervalMs: whole("maintenance-interval-ms"),
+    changePollMs: whole("change-poll-ms"),
   };
   const pkcs11 = {
     module: text("pkcs11-module"),
@@ -194,6 +207,7 @@ export function okmsOptions(
     ...definedOnly({
       ...numbers,
       pinFile: text("pin-file"),
+      databaseUrl: text("database-url"),
       keyMaterial: keyMaterial(text("key-material")),
     }),
     ...(Object.values(pkcs11).some((v) => v !== undefined) ? { pkcs11 } : {}),
@@ -260,6 +274,7 @@ export function serverConfig(
       pick("metrics-host", "OKMS_METRICS_HOST"),
       pick("metrics-port", "OKMS_METRICS_PORT"),
     ),
+    reusePort: values["reuse-port"] === true || env("OKMS_REUSE_PORT") === "1",
   };
 }
 

@@ -12,6 +12,7 @@ Deno.test("serverConfig: defaults", () => {
     auditLog: undefined,
     maxInFlight: 256,
     accountRateLimit: undefined,
+    reusePort: false,
   });
   assert.equal(serverConfig(["-h"], noEnv), "help");
 });

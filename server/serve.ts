@@ -162,6 +162,7 @@ function listen(
     return Listener.serve({
       hostname: at.host,
       port: at.port,
+      reusePort: at.portFlag === "--port" && config.reusePort === true,
       ...tls,
     }, handler);
   } catch (error) {
