@@ -125,6 +125,11 @@ export class AccountScope {
       this.#own(await this.kms.ring.get(keyId));
   }
 
+  /** `key` read again where another node may have changed it (see `KeyRing.reread`). */
+  async reread(key: LiveKey): Promise<LiveKey | undefined> {
+    return this.#own(await this.kms.ring.reread(key));
+  }
+
   /** As {@linkcode ownKey}, when the key is cached. */
   cachedOwnKey(keyId: string): LiveKey | undefined {
     return this.#own(this.kms.ring.cached(keyId));

@@ -17,6 +17,7 @@ import {
   type KeyVersionRecord,
   type MetadataStore,
   QuotaReachedError,
+  StaleRecordError,
 } from "./metadata_store.ts";
 
 /**
@@ -53,6 +54,16 @@ export interface LiveKey {
   deleted?: true;
   /** The tail of the key's queue of rotations and reservations. */
   lock?: Promise<void>;
+  /** Set when another node changed it: read it again before use. */
+  stale?: true;
+}
+
+/**
+ * Whether cached state may be used, in a cluster (see `ChangeFeed`): false
+ * while this node may have missed other nodes' changes.
+ */
+export interface CacheTrust {
+  trusted(): boolean;
 }
 
 /** What {@linkcode KeyRing.recover} did. */
@@ -126,15 +137,20 @@ export class KeyRing {
   readonly #maxEncryptionsPerVersion: number;
   readonly #cache = new Map<string, LiveKey>();
   readonly #beside: boolean;
+  readonly #trust: CacheTrust | undefined;
   /** Alias targets seen, by `account/alias`; only names that exist. */
   readonly #aliases = new Map<string, string>();
   #aliasGeneration = 0;
+  /** Bumped by every invalidation, so a read that overlaps one is not kept. */
+  #keyGeneration = 0;
   /** Whether a sweep of leftovers has completed in this process. */
   #swept = false;
 
   /**
    * `beside`: another process owns the store. Keys are then read afresh on
-   * every use (no cache can go stale) and never rotated here.
+   * every use (no cache can go stale) and never rotated here. `trust`: the
+   * store is shared by a cluster, whose changes reach this ring through
+   * {@linkcode invalidate}; the caches are used only while it says so.
    */
   constructor(
     store: MetadataStore & DomainKeyStore,
@@ -142,12 +158,14 @@ export class KeyRing {
     now: () => number,
     maxEncryptionsPerVersion: number,
     beside = false,
+    trust?: CacheTrust,
   ) {
     this.#store = store;
     this.#material = material;
     this.#now = now;
     this.#maxEncryptionsPerVersion = maxEncryptionsPerVersion;
     this.#beside = beside;
+    this.#trust = trust;
   }
 
   /** The store, for account-level reads. */
@@ -217,8 +235,20 @@ export class KeyRing {
 
   /** A key by id (any account), or `undefined`. */
   async get(keyId: string): Promise<LiveKey | undefined> {
-    const cached = this.cached(keyId);
-    if (cached) return cached;
+    return this.cached(keyId) ?? await this.#read(keyId);
+  }
+
+  /**
+   * `key` read again from the store, in a cluster, where another node may
+   * have changed it (e.g. added the version a ciphertext names); elsewhere
+   * the cached copy is the latest.
+   */
+  async reread(key: LiveKey): Promise<LiveKey | undefined> {
+    return this.#trust === undefined ? key : await this.#read(key.record.keyId);
+  }
+
+  async #read(keyId: string): Promise<LiveKey | undefined> {
+    const generation = this.#keyGeneration;
     const record = await this.#store.getKey(keyId);
     // Another caller may have loaded it while this one awaited the store.
     const known = this.#cache.get(keyId);
@@ -226,25 +256,48 @@ export class KeyRing {
       if (known !== undefined) this.#forget(known);
       return undefined;
     }
-    if (known !== undefined) {
-      // The owner's copy is the latest (all changes go through it); beside
-      // the owner, the store is.
-      return this.#beside ? refreshed(known, record) : known;
+    let key: LiveKey;
+    if (known === undefined) {
+      key = live(record);
+      this.#cache.set(keyId, key);
+    } else if (this.#beside || this.#trust !== undefined) {
+      // Beside the owner or in a cluster, the store has the latest.
+      key = refreshed(known, record);
+    } else {
+      return known; // the owner's copy is the latest: changes go through it
     }
-    const key = live(record);
-    this.#cache.set(keyId, key);
+    // An invalidation while the store answered may postdate this record.
+    if (generation === this.#keyGeneration) delete key.stale;
+    else key.stale = true;
     return key;
   }
 
   /** A cached key, without touching the store. */
   cached(keyId: string): LiveKey | undefined {
-    return this.#beside ? undefined : this.#cache.get(keyId);
+    if (this.#beside) return undefined;
+    const key = this.#cache.get(keyId);
+    if (key === undefined || key.stale) return undefined;
+    return this.#trust === undefined || this.#trust.trusted() ? key : undefined;
   }
 
   /** The key id an alias names, if it is cached. */
   cachedAliasTarget(accountId: string, aliasName: string): string | undefined {
-    if (this.#beside) return undefined;
+    if (this.#beside || this.#trust?.trusted() === false) return undefined;
     return this.#aliases.get(`${accountId}/${aliasName}`);
+  }
+
+  /** Marks a cached key as changed elsewhere: the next use reads it again. */
+  invalidate(keyId: string): void {
+    this.#keyGeneration++;
+    const key = this.#cache.get(keyId);
+    if (key !== undefined) key.stale = true;
+  }
+
+  /** Marks every cached key and alias as possibly changed elsewhere. */
+  invalidateAll(): void {
+    this.#keyGeneration++;
+    for (const key of this.#cache.values()) key.stale = true;
+    this.forgetAliases();
   }
 
   /** The key id an alias of an account names, or `undefined`. */
@@ -339,10 +392,13 @@ export class KeyRing {
     const next = { ...previous, ...changes };
     key.record = next;
     try {
-      await this.#store.updateKey(next);
+      const serial = await this.#store.updateKey(next);
+      if (serial !== undefined) next.serial = serial;
     } catch (error) {
       // Undo only our own change: a later one may already build on it.
       if (key.record === next) key.record = previous;
+      // Changed by another node: take its state, so a retry builds on it.
+      if (error instanceof StaleRecordError) await this.#read(key.record.keyId);
       throw error;
     }
   }
@@ -371,6 +427,7 @@ export class KeyRing {
       await this.#store.addVersion(key.record.keyId, version.record);
     } catch (error) {
       await this.#discardAfterFailure(version.record.materialId);
+      if (error instanceof StaleRecordError) await this.#read(key.record.keyId);
       throw error;
     }
     key.record.versions.push(version.record);

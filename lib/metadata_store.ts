@@ -1,10 +1,10 @@
 /**
  * What okms keeps outside the HSM: accounts, key metadata, versions and the
- * material journal. {@linkcode SqliteStore} implements it for one node; the
- * interface is asynchronous so a networked store (PostgreSQL) can serve
- * several nodes later.
+ * material journal. `SqliteStore` implements it for one node, `PostgresStore`
+ * (with {@linkcode SharedStore}) for a cluster of nodes.
  * @module
  */
+import { KMSInternalException } from "./errors.ts";
 
 /** AWS key states okms uses. */
 export type KeyState = "Enabled" | "Disabled" | "PendingDeletion";
@@ -84,6 +84,12 @@ export interface KeyRecord {
   nextRotationAt: number | null;
   /** Versions, oldest first; the last encrypts. */
   versions: KeyVersionRecord[];
+  /**
+   * How many times the stored row has changed, where the store counts
+   * (PostgreSQL): {@linkcode MetadataStore.updateKey} then refuses a record
+   * read before another node's change ({@linkcode StaleRecordError}).
+   */
+  serial?: number;
 }
 
 /** An alias: a friendly name for a key, unique in its account. */
@@ -102,6 +108,12 @@ export interface AliasRecord {
 export class NameTakenError extends Error {
   override name = "NameTakenError";
 }
+
+/**
+ * Thrown by the store when a change was computed from a record that another
+ * node has changed since: read the key again and redo the change.
+ */
+export class StaleRecordError extends KMSInternalException {}
 
 /** A position in a listing: the last item of the previous page. */
 export interface KeyCursor {
@@ -185,14 +197,19 @@ export interface MetadataStore {
     limit: number,
   ): Promise<KeyRecord[]>;
   /**
-   * Writes a key's mutable fields (not its versions).
+   * Writes a key's mutable fields (not its versions); returns the row's new
+   * `serial` where the store keeps one.
    *
    * @throws {NotFoundException} when the key no longer exists.
+   * @throws {StaleRecordError} when `record.serial` is given and the row
+   * has changed since it was read.
    */
-  updateKey(record: KeyRecord): Promise<void>;
+  updateKey(record: KeyRecord): Promise<number | undefined>;
   /**
    * Appends a version (and its wrapped material, as {@linkcode insertKey})
    * and clears its material's journal entry.
+   *
+   * @throws {StaleRecordError} when another node added that version first.
    */
   addVersion(keyId: string, version: KeyVersionRecord): Promise<void>;
   /**
@@ -293,4 +310,47 @@ export interface DomainKeyStore {
    * refused); false when one is.
    */
   retireDomainKey(id: Uint8Array, at: number): Promise<boolean>;
+}
+
+/** One change another node may have cached the old state of. */
+export interface Change {
+  /** Its place in the feed: 1, 2, 3… with no gaps. */
+  seq: number;
+  /** The key whose metadata or versions changed, or that was deleted. */
+  keyId: string | null;
+  /** Set when an alias of this account changed (created, moved, deleted). */
+  aliasAccountId: string | null;
+}
+
+/**
+ * What a store shared by several nodes adds (PostgreSQL): a feed of the
+ * changes each node must apply to its caches, a lease so that one node at a
+ * time runs maintenance, and the HSMs admitted to hold the domain keys.
+ */
+export interface SharedStore {
+  /**
+   * Changes after `seq`, in order, at most `limit`. Seqs have no gaps and a
+   * change is visible only once every smaller one is.
+   */
+  changesSince(seq: number, limit: number): Promise<Change[]>;
+  /** The newest change's seq (0 before any). */
+  lastChange(): Promise<number>;
+  /** Deletes the changes made before `before` (epoch ms), but not the newest. */
+  pruneChanges(before: number): Promise<void>;
+  /**
+   * Takes or renews lease `name` for `holder` until `until` (epoch ms),
+   * unless another holder's lease runs past `now`; true when `holder` has it.
+   */
+  takeLease(
+    name: string,
+    holder: string,
+    now: number,
+    until: number,
+  ): Promise<boolean>;
+  /** Gives up lease `name` if `holder` has it. */
+  releaseLease(name: string, holder: string): Promise<void>;
+  /** The tokens admitted to hold the domain keys, first the one bound first. */
+  admittedTokens(): Promise<TokenBinding[]>;
+  /** Admits a token (no change if it is already admitted). */
+  admitToken(binding: TokenBinding, at: number): Promise<void>;
 }

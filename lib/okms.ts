@@ -35,11 +35,59 @@ import type { KeyMaterial, Sweeper } from "./material/key_material.ts";
 import { TokenKeyMaterial } from "./material/token_key_material.ts";
 import { sweepEmbeddedToken } from "./material/token_sweep.ts";
 import { WrappedKeyMaterial } from "./material/wrapped_key_material.ts";
-import type { TokenBinding } from "./metadata_store.ts";
+import type {
+  DomainKeyStore,
+  MetadataStore,
+  SharedStore,
+  TokenBinding,
+} from "./metadata_store.ts";
+import { ChangeFeed } from "./change_feed.ts";
+import { LEASE_MS, underLease } from "./lease.ts";
+import { NodeLock } from "./node_lock.ts";
+import { describeDatabase } from "./store/postgres_url.ts";
+import type { PostgresStore } from "./store/postgres_store.ts";
 import { type KmsContext, OkmsAccount } from "./okms_account.ts";
 import { OwnerLock } from "./owner_lock.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { TokenCheck } from "./token_binding.ts";
+
+/** The lease of the cluster node that runs maintenance. */
+const MAINTENANCE_LEASE = "maintenance";
+/** How long the change feed keeps a change (a node away longer re-reads all). */
+const CHANGES_KEPT_MS = 3_600_000;
+
+/** What an `Okms` holds, and how to let go of it, last first. */
+interface OkmsParts {
+  store: MetadataStore & DomainKeyStore;
+  /** The cluster's store, when there is one. */
+  shared: SharedStore | undefined;
+  material: KeyMaterial;
+  /** This process's name among cluster nodes (lease holder). */
+  nodeId: string;
+  pidFile: string | undefined;
+  closers: (() => unknown)[];
+}
+
+/** The cluster's store; the PostgreSQL client is loaded only for it. */
+async function openPostgres(url: string): Promise<PostgresStore> {
+  const { PostgresStore } = await import("./store/postgres_store.ts");
+  return await PostgresStore.open(url);
+}
+
+function release(lock: Disposable): void {
+  lock[Symbol.dispose]();
+}
+
+/** The report of a maintenance run left to another cluster node. */
+function idleReport(): MaintenanceReport {
+  return {
+    deleted: [],
+    rotated: [],
+    recovered: 0,
+    recoveryFailures: [],
+    failed: [],
+  };
+}
 
 /** What {@linkcode Okms.rotateDomainKey} did. */
 export interface DomainKeyRotation extends RewrapReport {
@@ -128,9 +176,9 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
   /** The token that holds the keys, as the data directory records it. */
   readonly token: Readonly<TokenBinding>;
   readonly #kms: KmsContext;
-  readonly #store: SqliteStore;
+  readonly #parts: OkmsParts;
+  readonly #store: MetadataStore & DomainKeyStore;
   readonly #material: KeyMaterial;
-  readonly #lock: OwnerLock | undefined;
   #closed = false;
   #timer: ReturnType<typeof setInterval> | undefined;
   #maintenance: Promise<MaintenanceReport> | undefined;
@@ -141,92 +189,124 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
     config: OkmsConfig,
     token: TokenBinding,
     kms: KmsContext,
-    store: SqliteStore,
-    material: KeyMaterial,
+    parts: OkmsParts,
     defaultAccount: string,
-    lock: OwnerLock | undefined,
   ) {
     super(kms, defaultAccount);
     this.config = config;
     this.token = token;
     this.#kms = kms;
-    this.#store = store;
-    this.#material = material;
-    this.#lock = lock;
+    this.#parts = parts;
+    this.#store = parts.store;
+    this.#material = parts.material;
   }
 
   /**
-   * Opens okms: takes the data directory (unless `beside`), then the
-   * database, then the token the directory records (creating the embedded
-   * one on first use; any other token, another key material mode, or a
-   * token lacking a domain key the directory records, is refused), and the
-   * default account with its default key, and runs maintenance (which
-   * finishes any work a crash interrupted).
+   * Opens okms: takes the data directory (unless `beside`; shared with the
+   * other cluster nodes when there is a `databaseUrl`), then the store (the
+   * directory's SQLite file, or the cluster's database), then the token the
+   * store records (creating the embedded one on first use; any other token,
+   * another key material mode, or a token lacking a domain key the store
+   * records, is refused), and the default account with its default key, and
+   * runs maintenance (which finishes any work a crash interrupted).
    */
   static async open(options: OkmsOptions = {}): Promise<Okms> {
     const config = resolveConfig(options);
+    const cluster = config.databaseUrl !== undefined;
+    if (cluster && config.keyMaterial === "token") {
+      throw new ValidationException(
+        'a cluster (databaseUrl, OKMS_DATABASE_URL) keeps its keys wrapped under domain keys: give keyMaterial "wrapped" or nothing',
+      );
+    }
     await makeDataDir(config.dataDir);
-    const lock = config.beside ? undefined : OwnerLock.take(config.dataDir);
-    let hsm: Hsm | undefined;
-    let store: SqliteStore | undefined;
+    const held: Disposable[] = [];
+    const closers: (() => unknown)[] = [() => held.reverse().forEach(release)];
     try {
-      store = SqliteStore.open(`${config.dataDir}/okms.db`);
-      const check = await TokenCheck.before(
-        store,
-        config.dataDir,
-        config.external !== undefined,
-        config.keyMaterial,
-      );
-      const opened = await openToken(config, options, check.fresh);
-      hsm = opened.hsm;
-      const token = await check.after(hsm);
-      const material = check.keyMaterial === "wrapped"
-        ? new WrappedKeyMaterial(
+      const owner = config.beside || cluster
+        ? undefined
+        : OwnerLock.take(config.dataDir);
+      if (owner !== undefined) held.push(owner);
+      if (!config.beside) {
+        held.push(
+          await NodeLock.take(config.dataDir, cluster ? "shared" : "exclusive"),
+        );
+      }
+      const shared = cluster
+        ? await openPostgres(config.databaseUrl!)
+        : undefined;
+      const store = shared ?? SqliteStore.open(`${config.dataDir}/okms.db`);
+      closers.push(() => store.close());
+      const nodeId = `${Deno.pid}/${crypto.randomUUID()}`;
+      const setUp = (work: () => Promise<Okms>) =>
+        shared ? underLease(shared, "setup", nodeId, work) : work();
+      const okms = await setUp(async () => {
+        const where = cluster
+          ? `the okms database ${describeDatabase(config.databaseUrl!)}`
+          : `the okms data directory ${config.dataDir}`;
+        const check = await TokenCheck.before(
+          store,
+          where,
+          config.dataDir,
+          config.external !== undefined,
+          config.keyMaterial,
+        );
+        const opened = await openToken(config, options, check.fresh);
+        const hsm = opened.hsm;
+        closers.push(() => hsm.close());
+        const token = await check.after(hsm);
+        const material = check.keyMaterial === "wrapped"
+          ? new WrappedKeyMaterial(
+            hsm,
+            await DomainKeys.open(hsm, store, config.now),
+            opened.sweeper,
+          )
+          : new TokenKeyMaterial(hsm, opened.sweeper);
+        const feed = shared && !config.beside
+          ? new ChangeFeed(shared, config.changePollMs)
+          : undefined;
+        const ring = new KeyRing(
+          store,
+          material,
+          config.now,
+          config.maxEncryptionsPerVersion,
+          config.beside,
+          feed,
+        );
+        await feed?.start(ring);
+        if (feed !== undefined) closers.push(() => feed.stop());
+        const kms: KmsContext = {
           hsm,
-          await DomainKeys.open(hsm, store, config.now),
-          opened.sweeper,
-        )
-        : new TokenKeyMaterial(hsm, opened.sweeper);
-      const ring = new KeyRing(
-        store,
-        material,
-        config.now,
-        config.maxEncryptionsPerVersion,
-        config.beside,
-      );
-      const kms: KmsContext = {
-        hsm,
-        ring,
-        region: config.region,
-        keyQuota: config.keyQuota,
-        now: config.now,
-        beside: config.beside,
-      };
-      const accounts = await store.listAccounts();
-      const defaultAccount = accounts[0] ?? newAccountId();
-      if (accounts.length === 0) {
-        await store.createAccount(defaultAccount, config.now());
-      }
-      const okms = new Okms(
-        config,
-        token,
-        kms,
-        store,
-        material,
-        defaultAccount,
-        lock,
-      );
-      if (lock === undefined) return okms;
-      for (const account of await store.listAccounts()) {
-        await okms.#ensureDefaultKey(account);
-      }
+          ring,
+          region: config.region,
+          keyQuota: config.keyQuota,
+          now: config.now,
+          beside: config.beside,
+        };
+        const accounts = await store.listAccounts();
+        const defaultAccount = accounts[0] ?? newAccountId();
+        if (accounts.length === 0) {
+          await store.createAccount(defaultAccount, config.now());
+        }
+        const okms = new Okms(config, token, kms, {
+          store,
+          shared,
+          material,
+          nodeId,
+          pidFile: owner?.pidFile,
+          closers,
+        }, defaultAccount);
+        if (config.beside) return okms;
+        for (const account of await store.listAccounts()) {
+          await okms.#ensureDefaultKey(account);
+        }
+        return okms;
+      });
+      if (config.beside) return okms;
       await okms.runMaintenance();
       okms.#startTimer();
       return okms;
     } catch (error) {
-      store?.close();
-      hsm?.close();
-      lock?.[Symbol.dispose]();
+      for (const close of closers.reverse()) await close();
       throw error;
     }
   }
@@ -236,7 +316,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
    * (`<dataDir>/okms.pid`, removed on close); undefined when opened beside.
    */
   get pidFile(): string | undefined {
-    return this.#lock?.pidFile;
+    return this.#parts.pidFile;
   }
 
   /**
@@ -308,6 +388,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
   runMaintenance(): Promise<MaintenanceReport> {
     this.#maintenance ??= this.#exclusive(async () => {
       const now = this.config.now();
+      if (!await this.#maintainer()) return idleReport();
       const report = await runMaintenance(this.#kms.ring, now);
       if (this.#material instanceof WrappedKeyMaterial && !this.config.beside) {
         const rewrap = await this.#rewrap(this.#material, now);
@@ -360,23 +441,48 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
     });
   }
 
-  /** Stops maintenance and closes the database and the HSM session. Idempotent. */
+  /**
+   * Stops maintenance (giving up its lease in a cluster), the change feed,
+   * and closes the store and the HSM session. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
     await this.#queue;
-    try {
-      this.#store.close();
-    } finally {
-      this.#kms.hsm.close();
-      this.#lock?.[Symbol.dispose]();
+    const { shared, nodeId, closers } = this.#parts;
+    await shared?.releaseLease(MAINTENANCE_LEASE, nodeId).catch(() => {});
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch {
+        // close the rest regardless
+      }
     }
   }
 
   /** As {@linkcode close}, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /**
+   * Whether this process runs maintenance: always on one node; in a
+   * cluster, the node holding the maintenance lease, which it renews at
+   * every run and which another node takes once it has run out.
+   */
+  async #maintainer(): Promise<boolean> {
+    const { shared, nodeId } = this.#parts;
+    if (shared === undefined) return true;
+    const wallClock = Date.now();
+    const held = await shared.takeLease(
+      MAINTENANCE_LEASE,
+      nodeId,
+      wallClock,
+      wallClock + Math.max(LEASE_MS, 3 * this.config.maintenanceIntervalMs),
+    );
+    if (held) await shared.pruneChanges(wallClock - CHANGES_KEPT_MS);
+    return held;
   }
 
   #rewrap(
@@ -404,6 +510,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
   }
 
   async #ensureDefaultKey(accountId: string): Promise<void> {
+    // In a cluster this runs under the setup lease: no other node makes it.
     if (await this.#store.getDefaultKey(accountId) !== undefined) return;
     await this.#kms.ring.create({
       keyId: crypto.randomUUID(),

@@ -14,7 +14,7 @@ import * as keys from "./ops/keys.ts";
 import * as lifecycle from "./ops/lifecycle.ts";
 import * as rotation from "./ops/rotation.ts";
 import * as tags from "./ops/tags.ts";
-import type { Tag } from "./metadata_store.ts";
+import { StaleRecordError, type Tag } from "./metadata_store.ts";
 
 export type { KmsContext } from "./account_scope.ts";
 export type * from "./ops/aliases.ts";
@@ -25,6 +25,25 @@ export type * from "./ops/rotation.ts";
 export type * from "./ops/tags.ts";
 export { MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES } from "./ops/crypto.ts";
 export { MAX_DESCRIPTION_LENGTH } from "./ops/keys.ts";
+
+/** How often a change is redone after another node changed its key first. */
+const MAX_REDOS = 4;
+
+/**
+ * Runs a change to a key, again (on the key as the store now has it) when
+ * another node changed the key between this node's read and its write.
+ */
+async function redoneIfStale<T>(change: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await change();
+    } catch (error) {
+      if (!(error instanceof StaleRecordError) || attempt === MAX_REDOS) {
+        throw error;
+      }
+    }
+  }
+}
 
 /**
  * The KMS operations of one account. Every key argument is looked up in this
@@ -83,7 +102,7 @@ export class OkmsAccount {
   updateKeyDescription(
     input: keys.KeyIdInput & { description: string },
   ): Promise<void> {
-    return keys.updateKeyDescription(this.#scope, input);
+    return redoneIfStale(() => keys.updateKeyDescription(this.#scope, input));
   }
 
   // Cryptography
@@ -137,24 +156,26 @@ export class OkmsAccount {
 
   /** Enables a key. */
   enableKey(input: keys.KeyIdInput): Promise<void> {
-    return lifecycle.enableKey(this.#scope, input);
+    return redoneIfStale(() => lifecycle.enableKey(this.#scope, input));
   }
 
   /** Disables a key. */
   disableKey(input: keys.KeyIdInput): Promise<void> {
-    return lifecycle.disableKey(this.#scope, input);
+    return redoneIfStale(() => lifecycle.disableKey(this.#scope, input));
   }
 
   /** Schedules a key's deletion in 7 to 30 days. */
   scheduleKeyDeletion(
     input: lifecycle.ScheduleKeyDeletionInput,
   ): Promise<lifecycle.ScheduleKeyDeletionOutput> {
-    return lifecycle.scheduleKeyDeletion(this.#scope, input);
+    return redoneIfStale(() =>
+      lifecycle.scheduleKeyDeletion(this.#scope, input)
+    );
   }
 
   /** Cancels a scheduled deletion; the key comes back disabled. */
   cancelKeyDeletion(input: keys.KeyIdInput): Promise<{ keyId: string }> {
-    return lifecycle.cancelKeyDeletion(this.#scope, input);
+    return redoneIfStale(() => lifecycle.cancelKeyDeletion(this.#scope, input));
   }
 
   // Aliases
@@ -185,12 +206,12 @@ export class OkmsAccount {
 
   /** Adds or replaces tags on a key. */
   tagResource(input: keys.KeyIdInput & { tags: Tag[] }): Promise<void> {
-    return tags.tagResource(this.#scope, input);
+    return redoneIfStale(() => tags.tagResource(this.#scope, input));
   }
 
   /** Removes tags from a key. */
   untagResource(input: keys.KeyIdInput & { tagKeys: string[] }): Promise<void> {
-    return tags.untagResource(this.#scope, input);
+    return redoneIfStale(() => tags.untagResource(this.#scope, input));
   }
 
   /** A key's tags. */
@@ -204,12 +225,12 @@ export class OkmsAccount {
 
   /** Turns on automatic rotation. */
   enableKeyRotation(input: rotation.EnableKeyRotationInput): Promise<void> {
-    return rotation.enableKeyRotation(this.#scope, input);
+    return redoneIfStale(() => rotation.enableKeyRotation(this.#scope, input));
   }
 
   /** Turns off automatic rotation. */
   disableKeyRotation(input: keys.KeyIdInput): Promise<void> {
-    return rotation.disableKeyRotation(this.#scope, input);
+    return redoneIfStale(() => rotation.disableKeyRotation(this.#scope, input));
   }
 
   /** Whether automatic rotation is on, and when it is next due. */
@@ -221,7 +242,7 @@ export class OkmsAccount {
 
   /** Rotates a key now. */
   rotateKeyOnDemand(input: keys.KeyIdInput): Promise<{ keyId: string }> {
-    return rotation.rotateKeyOnDemand(this.#scope, input);
+    return redoneIfStale(() => rotation.rotateKeyOnDemand(this.#scope, input));
   }
 
   /** A key's rotations. */

@@ -267,7 +267,7 @@ export class SqliteStore implements MetadataStore, DomainKeyStore {
     });
   }
 
-  updateKey(record: KeyRecord): Promise<void> {
+  updateKey(record: KeyRecord): Promise<undefined> {
     return this.#async(() => {
       const result = this.#db.prepare(
         `UPDATE keys SET description = ?, state = ?, deletion_date = ?,
@@ -287,6 +287,7 @@ export class SqliteStore implements MetadataStore, DomainKeyStore {
       if (Number(result.changes) === 0) {
         throw new NotFoundException(`key ${record.keyId} no longer exists`);
       }
+      return undefined;
     });
   }
 

@@ -24,8 +24,13 @@ import type {
   KeyMaterialMode,
   KeyRecord,
   MetadataStore,
+  SharedStore,
   TokenBinding,
 } from "./metadata_store.ts";
+
+function sameToken(a: TokenBinding, b: TokenBinding): boolean {
+  return a.label === b.label && a.serialNumber === b.serialNumber;
+}
 
 function describe(token: TokenBinding): string {
   return token.embedded
@@ -50,7 +55,7 @@ function remedy(bound: TokenBinding, dataDir: string): string {
  *
  * @example
  * ```ts
- * const check = await TokenCheck.before(store, ".okms", false, undefined);
+ * const check = await TokenCheck.before(store, "the okms data directory .okms", ".okms", false, undefined);
  * const hsm = Hsm.open({ ...options, initializeWithSoPin: check.fresh ? soPin : undefined });
  * const binding = await check.after(hsm);
  * ```
@@ -59,6 +64,8 @@ export class TokenCheck {
   /** How the directory keeps its keys' material (a new one: as asked, else wrapped). */
   readonly keyMaterial: KeyMaterialMode;
   readonly #store: MetadataStore & DomainKeyStore;
+  /** What holds the record, for messages: a data directory or a database. */
+  readonly #where: string;
   readonly #dataDir: string;
   readonly #external: boolean;
   readonly #bound: TokenBinding | undefined;
@@ -66,6 +73,7 @@ export class TokenCheck {
 
   private constructor(
     store: MetadataStore & DomainKeyStore,
+    where: string,
     dataDir: string,
     external: boolean,
     bound: TokenBinding | undefined,
@@ -73,6 +81,7 @@ export class TokenCheck {
     keyMaterial: KeyMaterialMode,
   ) {
     this.#store = store;
+    this.#where = where;
     this.#dataDir = dataDir;
     this.#external = external;
     this.#bound = bound;
@@ -92,6 +101,7 @@ export class TokenCheck {
    */
   static async before(
     store: MetadataStore & DomainKeyStore,
+    where: string,
     dataDir: string,
     external: boolean,
     keyMaterial: KeyMaterialMode | undefined,
@@ -99,9 +109,7 @@ export class TokenCheck {
     const bound = await store.tokenBinding();
     if (bound !== undefined && bound.embedded === external) {
       throw new Error(
-        `the okms data directory ${dataDir} keeps its keys in ${
-          describe(bound)
-        }, but ` +
+        `${where} keeps its keys in ${describe(bound)}, but ` +
           (external
             ? "an external token was given: open it without --pkcs11-token-label and --pkcs11-pin-file (OKMS_PKCS11_TOKEN_LABEL, OKMS_PKCS11_PIN_FILE, OKMS_PKCS11_PIN)"
             : `no PKCS#11 token was given: give it with ${EXTERNAL_TOKEN_SETTINGS}`),
@@ -117,14 +125,15 @@ export class TokenCheck {
       kept !== undefined && keyMaterial !== undefined && kept !== keyMaterial
     ) {
       throw new Error(
-        `the okms data directory ${dataDir} keeps its keys' material ${
+        `${where} keeps its keys' material ${
           MODES[kept]
         }, but keyMaterial "${keyMaterial}" (OKMS_KEY_MATERIAL) was given: ` +
-          `give "${kept}" or nothing; a directory's mode is chosen when it is made`,
+          `give "${kept}" or nothing; the mode is chosen when the store is made`,
       );
     }
     return new TokenCheck(
       store,
+      where,
       dataDir,
       external,
       bound,
@@ -167,19 +176,25 @@ export class TokenCheck {
         throw new Error(
           `${
             describe(given)
-          } does not hold the keys of the okms data directory ${this.#dataDir} (not even its default key): ` +
+          } does not hold the keys of ${this.#where} (not even its default key): ` +
             `give the token that holds them with ${EXTERNAL_TOKEN_SETTINGS}`,
         );
       }
       bound = await this.#store.bindToken(given);
     }
-    if (
-      bound.label !== given.label || bound.serialNumber !== given.serialNumber
-    ) {
+    const shared = "admittedTokens" in this.#store;
+    const admitted = shared
+      ? await (this.#store as unknown as SharedStore).admittedTokens()
+      : [bound];
+    if (!admitted.some((token) => sameToken(token, given))) {
       throw new Error(
-        `the okms data directory ${this.#dataDir} keeps its keys in ${
-          describe(bound)
-        }, but was given ${describe(given)}: ${remedy(bound, this.#dataDir)}`,
+        shared
+          ? `${this.#where} admits ${admitted.map(describe).join(", ")}, not ${
+            describe(given)
+          }: bring the domain keys into this token first with \`deno task admin transfer-request\` (see the README's cluster section)`
+          : `${this.#where} keeps its keys in ${
+            describe(bound)
+          }, but was given ${describe(given)}: ${remedy(bound, this.#dataDir)}`,
       );
     }
     if (this.keyMaterial === "wrapped") await this.#checkDomainKeys(hsm, bound);
@@ -190,7 +205,7 @@ export class TokenCheck {
     for (const { id, createdAt } of await this.#store.domainKeys()) {
       if (findTokenKey(hsm, id) !== undefined) continue;
       throw new Error(
-        `the okms data directory ${this.#dataDir} wraps its keys under domain key ${
+        `${this.#where} wraps its keys under domain key ${
           domainKeyLabel(id)
         } (made ${new Date(createdAt).toISOString()}), which ${
           describe(bound)

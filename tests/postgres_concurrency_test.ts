@@ -176,6 +176,8 @@ Deno.test("two nodes racing on one key are serialized", async (t) => {
         await Promise.all(writes.map((w, i) => n.both[i % 2].updateKey(w)));
         const final = await n.a.getKey(key.keyId);
         const i = Number(final!.description.split(" ")[1]);
+        assert.equal(final!.serial, 20, "each write counted once");
+        delete final!.serial;
         assert.deepEqual(final, writes[i]);
       },
     );

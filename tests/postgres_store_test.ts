@@ -72,6 +72,31 @@ function key(
   };
 }
 
+/**
+ * `store` with the `serial` PostgreSQL adds to key records left out of what
+ * it reads, for the contract both stores keep (serials are checked below).
+ */
+function withoutSerials(
+  store: PostgresStore,
+): MetadataStore & DomainKeyStore {
+  const strip = (record: KeyRecord | undefined) => {
+    if (record !== undefined) delete record.serial;
+    return record;
+  };
+  return new Proxy(store, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (typeof value !== "function") return value;
+      return async (...args: unknown[]) => {
+        const result = await value.apply(target, args);
+        if (name === "getKey" || name === "getDefaultKey") return strip(result);
+        if (name === "listKeys") return result.map(strip);
+        return result;
+      };
+    },
+  });
+}
+
 /** The contract, as both stores must keep it. */
 const CHECKS: [string, (store: MetadataStore) => Promise<void>][] = [
   ["accounts: the first is the default, listed first", async (store) => {
@@ -487,7 +512,7 @@ Deno.test("PostgresStore keeps the same contract", async (t) => {
       await using store = await PostgresStore.open(pg.url, {
         schema: freshSchema(),
       });
-      await check(store);
+      await check(withoutSerials(store));
     });
   }
 
@@ -550,7 +575,9 @@ Deno.test("PostgresStore keeps the same contract", async (t) => {
       }
       await assert.rejects(
         PostgresStore.open(pg.url, { schema }),
-        /has version 99; this okms knows up to 1: use a newer okms/,
+        new RegExp(
+          `has version 99; this okms knows up to ${POSTGRES_SCHEMA_VERSION}: use a newer okms`,
+        ),
       );
       await assert.rejects(
         PostgresStore.open(pg.url, { schema: "Robert'); DROP" }),

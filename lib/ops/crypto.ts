@@ -163,9 +163,14 @@ async function openBlob(
   const context = canonicalContext(contextInput);
   const named = keyId === undefined ? undefined : await scope.resolve(keyId);
   const parsed = parseBlob(blob);
-  const key = scope.cachedOwnKey(parsed.keyId) ??
+  let key = scope.cachedOwnKey(parsed.keyId) ??
     await scope.ownKey(parsed.keyId);
-  const version = key?.versions.get(parsed.keyVersion);
+  let version = key?.versions.get(parsed.keyVersion);
+  if (key !== undefined && version === undefined) {
+    // In a cluster, another node may have made that version just now.
+    key = await scope.reread(key);
+    version = key?.versions.get(parsed.keyVersion);
+  }
   if (key === undefined || version === undefined) {
     throw new InvalidCiphertextException(
       "the ciphertext was not made under a key of this account",

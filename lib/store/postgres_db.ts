@@ -8,6 +8,7 @@
 // @ts-types="@types/pg"
 import pg from "pg";
 import { KMSInternalException } from "../errors.ts";
+import { splitUrl } from "./postgres_url.ts";
 
 /** How a PostgreSQL store connects. */
 export interface PostgresOptions {
@@ -76,27 +77,6 @@ function isDatabaseError(error: unknown): error is pg.DatabaseError {
 
 /** A valid unquoted PostgreSQL identifier, lower case, for the schema. */
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/**
- * The URL without okms's own `schema` parameter, and that parameter. The
- * rest goes to the client as it is: libpq's forms that are no WHATWG URL
- * (`postgres://user@/db?host=/run/postgresql`) stay valid.
- */
-function splitUrl(url: string): { connectionString: string; schema?: string } {
-  if (!/^postgres(ql)?:\/\//.test(url)) {
-    throw new TypeError("the database URL must start with postgres://");
-  }
-  const query = url.indexOf("?");
-  if (query < 0) return { connectionString: url };
-  const params = new URLSearchParams(url.slice(query + 1));
-  const schema = params.get("schema") ?? undefined;
-  params.delete("schema");
-  const rest = params.toString();
-  return {
-    connectionString: url.slice(0, query) + (rest === "" ? "" : `?${rest}`),
-    schema,
-  };
-}
 
 /**
  * A pool of connections to one PostgreSQL database and the okms schema in

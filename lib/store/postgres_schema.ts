@@ -16,7 +16,7 @@ import {
 } from "./postgres_db.ts";
 
 /** The schema version this okms writes. */
-export const POSTGRES_SCHEMA_VERSION = 1;
+export const POSTGRES_SCHEMA_VERSION = 2;
 
 /**
  * Version 1: everything SQLite's version 3 holds (wrapped material and
@@ -120,8 +120,46 @@ INSERT INTO ${s}.access_key_changes (only_row, version) VALUES (1, 0);
 `;
 }
 
+/**
+ * Version 2, for several nodes: the feed of changes they apply to their
+ * caches (`changes`, numbered by the one-row `change_counter`, whose row
+ * lock orders them as they commit), leases (maintenance on one node at a
+ * time) and the tokens admitted to hold the domain keys.
+ */
+function schemaV2(s: string): string {
+  return `
+CREATE TABLE ${s}.change_counter (
+  only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+  seq BIGINT NOT NULL
+);
+INSERT INTO ${s}.change_counter (only_row, seq) VALUES (1, 0);
+CREATE TABLE ${s}.changes (
+  seq BIGINT PRIMARY KEY,
+  key_id TEXT COLLATE "C",
+  alias_account_id TEXT COLLATE "C",
+  at BIGINT NOT NULL
+);
+CREATE TABLE ${s}.leases (
+  name TEXT COLLATE "C" PRIMARY KEY,
+  holder TEXT NOT NULL,
+  until BIGINT NOT NULL
+);
+CREATE TABLE ${s}.admitted_tokens (
+  label TEXT NOT NULL,
+  serial_number TEXT NOT NULL,
+  embedded BOOLEAN NOT NULL,
+  module_path TEXT NOT NULL,
+  admitted_at BIGINT NOT NULL,
+  PRIMARY KEY (label, serial_number)
+);
+INSERT INTO ${s}.admitted_tokens
+  (label, serial_number, embedded, module_path, admitted_at)
+SELECT label, serial_number, embedded, module_path, 0 FROM ${s}.token_binding;
+`;
+}
+
 /** What each version adds to the one before (index 0: version 1). */
-const MIGRATIONS: ((schema: string) => string)[] = [schemaV1];
+const MIGRATIONS: ((schema: string) => string)[] = [schemaV1, schemaV2];
 
 /** SQLSTATEs of a concurrent creation of the same schema or table. */
 const CREATED_MEANWHILE = new Set(["23505", "42P06", "42P07", "42710"]);

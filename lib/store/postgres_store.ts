@@ -6,6 +6,7 @@
 import { NotFoundException } from "../errors.ts";
 import {
   type AliasRecord,
+  type Change,
   type DomainKeyRecord,
   type DomainKeyStore,
   type JournalEntry,
@@ -15,6 +16,8 @@ import {
   type MetadataStore,
   NameTakenError,
   QuotaReachedError,
+  type SharedStore,
+  StaleRecordError,
   type TokenBinding,
   type VersionRef,
   type WrappedMaterial,
@@ -46,6 +49,7 @@ interface KeyVersionRow {
   tags: string;
   rotation_period_days: number | null;
   next_rotation_at: number | null;
+  serial: number;
   version: number | null;
   material_id: Uint8Array | null;
   version_created_at: number | null;
@@ -66,7 +70,7 @@ interface AliasRow {
 
 const KEY_COLUMNS = `k.id, k.account_id, k.description, k.state,
   k.is_default, k.created_at, k.deletion_date, k.pending_window_days, k.tags,
-  k.rotation_period_days, k.next_rotation_at, v.version, v.material_id,
+  k.rotation_period_days, k.next_rotation_at, k.serial, v.version, v.material_id,
   v.created_at AS version_created_at, v.encryptions_reserved, v.origin,
   w.domain_key_id, w.algorithm, w.blob`;
 
@@ -94,7 +98,8 @@ const KEY_COLUMNS = `k.id, k.account_id, k.description, k.state,
  * await store.close();
  * ```
  */
-export class PostgresStore implements MetadataStore, DomainKeyStore {
+export class PostgresStore
+  implements MetadataStore, DomainKeyStore, SharedStore {
   readonly #db: PgDatabase;
   /** The schema, quoted, for statements. */
   readonly #s: string;
@@ -260,32 +265,59 @@ export class PostgresStore implements MetadataStore, DomainKeyStore {
     return toRecords(rows);
   }
 
-  async updateKey(record: KeyRecord): Promise<void> {
-    const rows = await this.#db.query(
-      `UPDATE ${this.#s}.keys SET description = $1, state = $2,
-         deletion_date = $3, pending_window_days = $4, tags = $5,
-         rotation_period_days = $6, next_rotation_at = $7, serial = serial + 1
-       WHERE id = $8 RETURNING id`,
-      [
-        record.description,
-        record.state,
-        record.deletionDate,
-        record.pendingWindowDays,
-        JSON.stringify(record.tags),
-        record.rotationPeriodDays,
-        record.nextRotationAt,
-        record.keyId,
-      ],
-    );
-    if (rows.length === 0) {
-      throw new NotFoundException(`key ${record.keyId} no longer exists`);
-    }
+  updateKey(record: KeyRecord): Promise<number> {
+    const s = this.#s;
+    return this.#db.transaction(async (sql) => {
+      const [row] = await sql.query<{ serial: number }>(
+        `UPDATE ${s}.keys SET description = $1, state = $2,
+           deletion_date = $3, pending_window_days = $4, tags = $5,
+           rotation_period_days = $6, next_rotation_at = $7,
+           serial = serial + 1
+         WHERE id = $8 AND ($9::BIGINT IS NULL OR serial = $9)
+         RETURNING serial`,
+        [
+          record.description,
+          record.state,
+          record.deletionDate,
+          record.pendingWindowDays,
+          JSON.stringify(record.tags),
+          record.rotationPeriodDays,
+          record.nextRotationAt,
+          record.keyId,
+          record.serial ?? null,
+        ],
+      );
+      if (row === undefined) {
+        const exists = await sql.query(
+          `SELECT 1 FROM ${s}.keys WHERE id = $1`,
+          [record.keyId],
+        );
+        if (exists.length === 0) {
+          throw new NotFoundException(`key ${record.keyId} no longer exists`);
+        }
+        throw new StaleRecordError(
+          `key ${record.keyId} was changed by another node meanwhile`,
+        );
+      }
+      await this.#recordChange(sql, record.keyId, null);
+      return row.serial;
+    });
   }
 
   addVersion(keyId: string, version: KeyVersionRecord): Promise<void> {
     return this.#db.transaction(async (sql) => {
       await this.#lockKey(sql, keyId);
-      await this.#insertVersion(sql, keyId, version);
+      try {
+        await this.#insertVersion(sql, keyId, version);
+      } catch (error) {
+        if (violatedConstraint(error) === "key_versions_pkey") {
+          throw new StaleRecordError(
+            `version ${version.version} of key ${keyId} was made by another node meanwhile`,
+          );
+        }
+        throw error;
+      }
+      await this.#recordChange(sql, keyId, null);
     });
   }
 
@@ -308,8 +340,12 @@ export class PostgresStore implements MetadataStore, DomainKeyStore {
          ON CONFLICT (material_id) DO NOTHING`,
         [keyId, at],
       );
-      await sql.query(`DELETE FROM ${s}.aliases WHERE key_id = $1`, [keyId]);
+      const aliases = await sql.query<{ account_id: string }>(
+        `DELETE FROM ${s}.aliases WHERE key_id = $1 RETURNING account_id`,
+        [keyId],
+      );
       await sql.query(`DELETE FROM ${s}.keys WHERE id = $1`, [keyId]);
+      await this.#recordChange(sql, keyId, aliases[0]?.account_id ?? null);
       return materials;
     });
   }
@@ -387,6 +423,7 @@ export class PostgresStore implements MetadataStore, DomainKeyStore {
         }
         throw error;
       }
+      await this.#recordChange(sql, null, alias.accountId);
     });
   }
 
@@ -400,16 +437,21 @@ export class PostgresStore implements MetadataStore, DomainKeyStore {
          WHERE account_id = $3 AND name = $4`,
         [alias.keyId, alias.updatedAt, alias.accountId, alias.aliasName],
       );
+      await this.#recordChange(sql, null, alias.accountId);
     });
   }
 
-  async deleteAlias(accountId: string, aliasName: string): Promise<boolean> {
-    const rows = await this.#db.query(
-      `DELETE FROM ${this.#s}.aliases WHERE account_id = $1 AND name = $2
-       RETURNING name`,
-      [accountId, aliasName],
-    );
-    return rows.length > 0;
+  deleteAlias(accountId: string, aliasName: string): Promise<boolean> {
+    return this.#db.transaction(async (sql) => {
+      const rows = await sql.query(
+        `DELETE FROM ${this.#s}.aliases WHERE account_id = $1 AND name = $2
+         RETURNING name`,
+        [accountId, aliasName],
+      );
+      if (rows.length === 0) return false;
+      await this.#recordChange(sql, null, accountId);
+      return true;
+    });
   }
 
   async getAlias(
@@ -490,19 +532,103 @@ export class PostgresStore implements MetadataStore, DomainKeyStore {
   }
 
   async bindToken(binding: TokenBinding): Promise<TokenBinding> {
-    await this.#db.query(
-      `INSERT INTO ${this.#s}.token_binding
-         (only_row, embedded, module_path, label, serial_number, key_material)
-       VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (only_row) DO NOTHING`,
-      [
-        binding.embedded,
-        binding.modulePath,
-        binding.label,
-        binding.serialNumber,
-        binding.keyMaterial ?? "token",
-      ],
-    );
+    await this.#db.transaction(async (sql) => {
+      const bound = await sql.query(
+        `INSERT INTO ${this.#s}.token_binding
+           (only_row, embedded, module_path, label, serial_number, key_material)
+         VALUES (1, $1, $2, $3, $4, $5) ON CONFLICT (only_row) DO NOTHING
+         RETURNING only_row`,
+        [
+          binding.embedded,
+          binding.modulePath,
+          binding.label,
+          binding.serialNumber,
+          binding.keyMaterial ?? "token",
+        ],
+      );
+      if (bound.length > 0) await this.#admit(sql, binding, 0);
+    });
     return (await this.tokenBinding())!;
+  }
+
+  async admittedTokens(): Promise<TokenBinding[]> {
+    const [first] = await this.#db.query<{ key_material: string }>(
+      `SELECT key_material FROM ${this.#s}.token_binding WHERE only_row = 1`,
+    );
+    const rows = await this.#db.query<{
+      embedded: boolean;
+      module_path: string;
+      label: string;
+      serial_number: string;
+    }>(
+      `SELECT * FROM ${this.#s}.admitted_tokens
+       ORDER BY admitted_at, label, serial_number`,
+    );
+    return rows.map((row) => ({
+      embedded: row.embedded,
+      modulePath: row.module_path,
+      label: row.label,
+      serialNumber: row.serial_number,
+      keyMaterial: first?.key_material as TokenBinding["keyMaterial"],
+    }));
+  }
+
+  admitToken(binding: TokenBinding, at: number): Promise<void> {
+    return this.#db.transaction((sql) => this.#admit(sql, binding, at));
+  }
+
+  async changesSince(seq: number, limit: number): Promise<Change[]> {
+    const rows = await this.#db.query<
+      { seq: number; key_id: string | null; alias_account_id: string | null }
+    >(
+      `SELECT seq, key_id, alias_account_id FROM ${this.#s}.changes
+       WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [seq, limit],
+    );
+    return rows.map((row) => ({
+      seq: row.seq,
+      keyId: row.key_id,
+      aliasAccountId: row.alias_account_id,
+    }));
+  }
+
+  async lastChange(): Promise<number> {
+    const [row] = await this.#db.query<{ seq: number }>(
+      `SELECT seq FROM ${this.#s}.change_counter WHERE only_row = 1`,
+    );
+    return row.seq;
+  }
+
+  async pruneChanges(before: number): Promise<void> {
+    await this.#db.query(
+      `DELETE FROM ${this.#s}.changes WHERE at < $1
+         AND seq < (SELECT seq FROM ${this.#s}.change_counter)`,
+      [before],
+    );
+  }
+
+  async takeLease(
+    name: string,
+    holder: string,
+    now: number,
+    until: number,
+  ): Promise<boolean> {
+    const rows = await this.#db.query(
+      `INSERT INTO ${this.#s}.leases AS l (name, holder, until)
+       VALUES ($1, $2, $4)
+       ON CONFLICT (name) DO UPDATE SET holder = $2, until = $4
+       WHERE l.holder = $2 OR l.until <= $3
+       RETURNING holder`,
+      [name, holder, now, until],
+    );
+    return rows.length > 0;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#db.query(
+      `DELETE FROM ${this.#s}.leases WHERE name = $1 AND holder = $2`,
+      [name, holder],
+    );
   }
 
   async domainKeys(): Promise<DomainKeyRecord[]> {
@@ -640,6 +766,42 @@ export class PostgresStore implements MetadataStore, DomainKeyStore {
     }
   }
 
+  /**
+   * Appends a change to the feed. The counter's row lock, held until the
+   * transaction ends, makes the changes commit in seq order.
+   */
+  async #recordChange(
+    sql: Sql,
+    keyId: string | null,
+    aliasAccountId: string | null,
+  ): Promise<void> {
+    const [{ seq }] = await sql.query<{ seq: number }>(
+      `UPDATE ${this.#s}.change_counter SET seq = seq + 1
+       WHERE only_row = 1 RETURNING seq`,
+    );
+    await sql.query(
+      `INSERT INTO ${this.#s}.changes (seq, key_id, alias_account_id, at)
+       VALUES ($1, $2, $3, $4)`,
+      [seq, keyId, aliasAccountId, Date.now()],
+    );
+  }
+
+  async #admit(sql: Sql, binding: TokenBinding, at: number): Promise<void> {
+    await sql.query(
+      `INSERT INTO ${this.#s}.admitted_tokens
+         (label, serial_number, embedded, module_path, admitted_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (label, serial_number) DO NOTHING`,
+      [
+        binding.label,
+        binding.serialNumber,
+        binding.embedded,
+        binding.modulePath,
+        at,
+      ],
+    );
+  }
+
   /** Counts the key's other aliases: re-pointing one at its key is no growth. */
   async #checkAliasQuota(
     sql: Sql,
@@ -709,6 +871,7 @@ function toRecords(rows: KeyVersionRow[]): KeyRecord[] {
         rotationPeriodDays: row.rotation_period_days,
         nextRotationAt: row.next_rotation_at,
         versions: [],
+        serial: row.serial,
       };
       records.push(record);
     }
