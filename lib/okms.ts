@@ -435,6 +435,12 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
       );
     }
     return this.#exclusive(async () => {
+      const admitted = await this.#parts.shared?.admittedTokens();
+      if (admitted !== undefined && admitted.length > 1) {
+        throw new UnsupportedOperationException(
+          `the cluster admits ${admitted.length} HSMs: a new domain key made in this one would leave the others unable to use new keys; rotate domain keys while one HSM is admitted`,
+        );
+      }
       const { id } = await material.domainKeys.create();
       const report = await this.#rewrap(material, this.config.now());
       return { domainKeyId: id.toHex(), ...report };
