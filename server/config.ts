@@ -274,8 +274,21 @@ export function serverConfig(
       pick("metrics-host", "OKMS_METRICS_HOST"),
       pick("metrics-port", "OKMS_METRICS_PORT"),
     ),
-    reusePort: values["reuse-port"] === true || env("OKMS_REUSE_PORT") === "1",
+    reusePort: reusePort(
+      values["reuse-port"] === true || env("OKMS_REUSE_PORT") === "1",
+      pick("database-url", "OKMS_DATABASE_URL"),
+    ),
   };
+}
+
+/** `--reuse-port` only for cluster nodes: other processes serve other keys. */
+function reusePort(wanted: boolean, databaseUrl: string | undefined): boolean {
+  if (wanted && databaseUrl === undefined) {
+    throw new ConfigError(
+      "--reuse-port spreads requests over processes that must serve the same keys: give them one --database-url (OKMS_DATABASE_URL)",
+    );
+  }
+  return wanted;
 }
 
 function optionalInteger(name: string, text: string | undefined) {

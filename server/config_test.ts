@@ -76,10 +76,32 @@ Deno.test("serverConfig: bad values are ConfigErrors", () => {
       ["--metrics-host", "0.0.0.0"],
       ["--key-quota", "1.5"],
       ["--key-material", "paper"],
+      ["--reuse-port"],
+      ["--change-poll-ms", "0.5"],
     ]
   ) {
     assert.throws(() => serverConfig(args, noEnv), ConfigError, args.join(" "));
   }
+});
+
+Deno.test("serverConfig: a cluster node's flags", () => {
+  const config = serverConfig([
+    "--database-url",
+    "postgres://okms@db/okms",
+    "--change-poll-ms",
+    "100",
+    "--reuse-port",
+  ], noEnv);
+  assert.ok(config !== "help");
+  assert.equal(config.reusePort, true);
+  assert.equal(config.okms.databaseUrl, "postgres://okms@db/okms");
+  assert.equal(config.okms.changePollMs, 100);
+  const viaEnv = serverConfig([], (name) =>
+    ({
+      OKMS_REUSE_PORT: "1",
+      OKMS_DATABASE_URL: "postgres://okms@db/okms",
+    } as Record<string, string>)[name]);
+  assert.equal(viaEnv === "help" ? false : viaEnv.reusePort, true);
 });
 
 Deno.test("serverConfig: plain HTTP beyond loopback needs --insecure-http", () => {

@@ -57,18 +57,17 @@ Deno.test("two okms nodes on one PostgreSQL", async (t) => {
   await using pg = await startPostgres();
   const url = await pg.createDatabase("cluster");
   const dir = await Deno.makeTempDir({ prefix: "okms-cluster-" });
-  const nodeArgs = [
+  const common = [
     "--database-url",
     url,
     "--data-dir",
     `${dir}/data`,
-    "--port",
-    "0",
     "--change-poll-ms",
     String(POLL_MS),
     "--audit-log",
     `${dir}/audit.log`,
   ];
+  const nodeArgs = [...common, "--port", "0"];
   const servers: Server[] = [];
   const start = async () => {
     const server = await startMain(nodeArgs);
@@ -284,6 +283,23 @@ Deno.test("two okms nodes on one PostgreSQL", async (t) => {
         await onB.send(new CreateKeyCommand({}));
       },
     );
+
+    await t.step("nodes share one port with --reuse-port", async () => {
+      const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = probe.addr.port;
+      probe.close();
+      const shared = [...common, "--port", String(port)];
+      const first = await startMain([...shared, "--reuse-port"]);
+      const second = await startMain([...shared, "--reuse-port"]);
+      servers.push(second);
+      assert.equal(first.url, second.url);
+      const onPort = client(first);
+      await first.stop("SIGTERM");
+      const { KeyId } = await onPort.send(
+        new EncryptCommand({ KeyId: keyId, Plaintext: plaintext }),
+      );
+      assert.match(KeyId!, new RegExp(keyId), "the other answers on the port");
+    });
   } finally {
     for (const server of servers) {
       const { code, stderr } = await server.stop("SIGTERM");
