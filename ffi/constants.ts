@@ -72,6 +72,7 @@ export const CKR = {
   USER_NOT_LOGGED_IN: 0x101,
   USER_PIN_NOT_INITIALIZED: 0x102,
   USER_TYPE_INVALID: 0x103,
+  USER_ANOTHER_ALREADY_LOGGED_IN: 0x104,
   WRAPPED_KEY_INVALID: 0x110,
   WRAPPED_KEY_LEN_RANGE: 0x112,
   WRAPPING_KEY_HANDLE_INVALID: 0x113,
@@ -110,6 +111,9 @@ export const CKA = {
   SIGN: 0x108,
   VERIFY: 0x10a,
   DERIVE: 0x10c,
+  MODULUS: 0x120,
+  MODULUS_BITS: 0x121,
+  PUBLIC_EXPONENT: 0x122,
   VALUE_LEN: 0x161,
   EXTRACTABLE: 0x162,
   LOCAL: 0x163,
@@ -123,11 +127,20 @@ export const CKA = {
 } as const;
 
 /** Object classes (`CKO_*`). */
-export const CKO = { SECRET_KEY: 0x4 } as const;
+export const CKO = {
+  PUBLIC_KEY: 0x2,
+  PRIVATE_KEY: 0x3,
+  SECRET_KEY: 0x4,
+} as const;
 /** Key types (`CKK_*`). */
-export const CKK = { AES: 0x1f } as const;
+export const CKK = { RSA: 0x0, AES: 0x1f } as const;
 /** Mechanisms (`CKM_*`). */
 export const CKM = {
+  RSA_PKCS_KEY_PAIR_GEN: 0x0,
+  /** RSA-OAEP; its parameter is a `CK_RSA_PKCS_OAEP_PARAMS`. */
+  RSA_PKCS_OAEP: 0x9,
+  SHA_1: 0x220,
+  SHA256: 0x250,
   AES_KEY_GEN: 0x1080,
   AES_ECB: 0x1081,
   AES_GCM: 0x1087,
@@ -136,6 +149,10 @@ export const CKM = {
   /** RFC 5649 AES key wrap with padding. */
   AES_KEY_WRAP_PAD: 0x210a,
 } as const;
+/** Mask generation functions of RSA-OAEP (`CKG_*`). */
+export const CKG = { MGF1_SHA1: 0x1, MGF1_SHA256: 0x2 } as const;
+/** Where RSA-OAEP's encoding parameter (label) comes from (`CKZ_*`). */
+export const CKZ = { DATA_SPECIFIED: 0x1 } as const;
 /** User types (`CKU_*`). */
 export const CKU = { SO: 0, USER: 1 } as const;
 

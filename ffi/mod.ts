@@ -8,3 +8,4 @@ export * from "./module_path.ts";
 export * from "./pkcs11.ts";
 export * from "./structs.ts";
 export * from "./aes_gcm.ts";
+export * from "./rsa_oaep.ts";

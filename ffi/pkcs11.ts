@@ -96,6 +96,7 @@ export class Pkcs11 {
   readonly #fn: Functions;
   readonly #count = fixedBuffer(CK_ULONG_SIZE);
   readonly #handle = fixedBuffer(CK_ULONG_SIZE);
+  readonly #secondHandle = fixedBuffer(CK_ULONG_SIZE);
 
   private constructor(
     path: string,
@@ -278,9 +279,53 @@ export class Pkcs11 {
   }
 
   /**
+   * `C_GenerateKeyPair`: a new public and private key object from
+   * `mechanism` and one template each.
+   */
+  generateKeyPair(
+    session: number,
+    mechanism: MechanismStruct,
+    publicTemplate: Template,
+    privateTemplate: Template,
+  ): { publicKey: number; privateKey: number } {
+    check(
+      "C_GenerateKeyPair",
+      this.#fn.C_GenerateKeyPair(
+        session,
+        mechanism.struct,
+        publicTemplate.struct,
+        publicTemplate.count,
+        privateTemplate.struct,
+        privateTemplate.count,
+        this.#handle,
+        this.#secondHandle,
+      ),
+    );
+    return {
+      publicKey: readUlong(this.#handle),
+      privateKey: readUlong(this.#secondHandle),
+    };
+  }
+
+  /** `C_CreateObject`: a new object made of `template` alone. */
+  createObject(session: number, template: Template): number {
+    check(
+      "C_CreateObject",
+      this.#fn.C_CreateObject(
+        session,
+        template.struct,
+        template.count,
+        this.#handle,
+      ),
+    );
+    return readUlong(this.#handle);
+  }
+
+  /**
    * `C_WrapKey`: `key` encrypted under `wrappingKey`, written into `output`;
    * returns the bytes written. `output` must be large enough (a 256-bit key
-   * wraps into 40 bytes with `CKM_AES_KEY_WRAP` and `CKM_AES_KEY_WRAP_PAD`).
+   * wraps into 40 bytes with `CKM_AES_KEY_WRAP` and `CKM_AES_KEY_WRAP_PAD`,
+   * into the modulus length with `CKM_RSA_PKCS_OAEP`: 384 bytes for 3072 bits).
    */
   wrapKey(
     session: number,

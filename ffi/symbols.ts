@@ -109,6 +109,16 @@ export const PKCS11_SYMBOLS = {
     result: ulong,
     optional: true,
   },
+  C_CreateObject: {
+    parameters: [
+      ulong, // CK_SESSION_HANDLE hSession
+      ptr, // CK_ATTRIBUTE_PTR pTemplate
+      ulong, // CK_ULONG ulCount
+      ptr, // CK_OBJECT_HANDLE_PTR phObject
+    ],
+    result: ulong,
+    optional: true,
+  },
   C_DestroyObject: {
     parameters: [
       ulong, // CK_SESSION_HANDLE hSession
@@ -208,6 +218,20 @@ export const PKCS11_SYMBOLS = {
       ptr, // CK_ATTRIBUTE_PTR pTemplate
       ulong, // CK_ULONG ulCount
       ptr, // CK_OBJECT_HANDLE_PTR phKey
+    ],
+    result: ulong,
+    optional: true,
+  },
+  C_GenerateKeyPair: {
+    parameters: [
+      ulong, // CK_SESSION_HANDLE hSession
+      ptr, // CK_MECHANISM_PTR pMechanism
+      ptr, // CK_ATTRIBUTE_PTR pPublicKeyTemplate
+      ulong, // CK_ULONG ulPublicKeyAttributeCount
+      ptr, // CK_ATTRIBUTE_PTR pPrivateKeyTemplate
+      ulong, // CK_ULONG ulPrivateKeyAttributeCount
+      ptr, // CK_OBJECT_HANDLE_PTR phPublicKey
+      ptr, // CK_OBJECT_HANDLE_PTR phPrivateKey
     ],
     result: ulong,
     optional: true,

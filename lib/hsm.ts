@@ -4,6 +4,7 @@
  */
 import {
   AesGcmMechanism,
+  CKA,
   CKF,
   CKM,
   CKU,
@@ -13,7 +14,12 @@ import {
   ReadTemplate,
   Template,
 } from "../ffi/mod.ts";
-import type { Attribute, GcmInput, TokenInfo } from "../ffi/mod.ts";
+import type {
+  Attribute,
+  GcmInput,
+  MechanismStruct,
+  TokenInfo,
+} from "../ffi/mod.ts";
 import { KMSInternalException } from "./errors.ts";
 
 /** Where the token is and how to log in to it. */
@@ -39,6 +45,7 @@ export type HsmCall =
   | "decrypt"
   | "random"
   | "generate_key"
+  | "generate_key_pair"
   | "find"
   | "wrap"
   | "unwrap";
@@ -118,10 +125,15 @@ export class Hsm {
   readonly #sessionHandle: number;
   readonly #gcm = new AesGcmMechanism();
   readonly #aesKeyGen = new Mechanism(CKM.AES_KEY_GEN);
+  readonly #rsaKeyPairGen = new Mechanism(CKM.RSA_PKCS_KEY_PAIR_GEN);
   /** Parameterless mechanisms (key wrapping), made once each. */
   readonly #plain = new Map<number, Mechanism>();
-  /** Wrapped keys are written here, then copied out at their length. */
-  readonly #wrapped = new Uint8Array(new ArrayBuffer(256));
+  /**
+   * Wrapped keys are written here, then copied out at their length: 40
+   * bytes under AES key wrap, the modulus length (up to 512 bytes for RSA
+   * 4096) under RSA-OAEP.
+   */
+  readonly #wrapped = new Uint8Array(new ArrayBuffer(512));
   #mechanisms: ReadonlySet<number> | undefined;
   #open = true;
   /** Receives the duration of every successful call, when set. */
@@ -256,11 +268,22 @@ export class Hsm {
   }
 
   /**
-   * Encrypts the key `key` under `wrappingKey` with a parameterless wrap
-   * `mechanism` (`CKM_AES_KEY_WRAP_PAD`, `CKM_AES_KEY_WRAP`); returns the
-   * wrapped key.
+   * Encrypts the key `key` under `wrappingKey`; returns the wrapped key.
+   * `mechanism` is a parameterless wrap mechanism (`CKM_AES_KEY_WRAP_PAD`,
+   * `CKM_AES_KEY_WRAP`) or a mechanism with its parameters (RSA-OAEP, see
+   * `oaepMechanism`).
+   *
+   * @example
+   * ```ts
+   * const blob = hsm.wrap(CKM.AES_KEY_WRAP_PAD, domainKey, cmk);
+   * const forTransfer = hsm.wrap(oaepMechanism("SHA-1"), rsaPublicKey, domainKey);
+   * ```
    */
-  wrap(mechanism: number, wrappingKey: number, key: number): Uint8Array {
+  wrap(
+    mechanism: number | MechanismStruct,
+    wrappingKey: number,
+    key: number,
+  ): Uint8Array {
     const started = this.#started();
     const length = this.#p11.wrapKey(
       this.session,
@@ -276,11 +299,16 @@ export class Hsm {
   }
 
   /**
-   * Makes a key object from `wrapped` (as {@linkcode wrap} made it) and
-   * `template`; returns its handle.
+   * Makes a key object from `wrapped` (as {@linkcode wrap} made it, with the
+   * same mechanism) and `template`; returns its handle.
+   *
+   * @example
+   * ```ts
+   * const cmk = hsm.unwrap(CKM.AES_KEY_WRAP_PAD, domainKey, blob, CMK_IN_USE);
+   * ```
    */
   unwrap(
-    mechanism: number,
+    mechanism: number | MechanismStruct,
     unwrappingKey: number,
     wrapped: Uint8Array,
     template: readonly Attribute[],
@@ -295,6 +323,134 @@ export class Hsm {
     );
     this.#observe("unwrap", started);
     return handle;
+  }
+
+  /**
+   * Generates an RSA key pair (`CKM_RSA_PKCS_KEY_PAIR_GEN`) from one
+   * template per key; the public template gives `CKA_MODULUS_BITS` and
+   * `CKA_PUBLIC_EXPONENT`. Returns both handles.
+   *
+   * @example
+   * ```ts
+   * const { publicKey, privateKey } = hsm.generateRsaKeyPair(
+   *   [[CKA.TOKEN, false], [CKA.MODULUS_BITS, 3072], [CKA.PUBLIC_EXPONENT, Uint8Array.of(1, 0, 1)], [CKA.WRAP, true]],
+   *   [[CKA.TOKEN, true], [CKA.PRIVATE, true], [CKA.SENSITIVE, true], [CKA.EXTRACTABLE, false], [CKA.UNWRAP, true]],
+   * );
+   * ```
+   */
+  generateRsaKeyPair(
+    publicTemplate: readonly Attribute[],
+    privateTemplate: readonly Attribute[],
+  ): { publicKey: number; privateKey: number } {
+    const started = this.#started();
+    const pair = this.#p11.generateKeyPair(
+      this.session,
+      this.#rsaKeyPairGen,
+      new Template(publicTemplate),
+      new Template(privateTemplate),
+    );
+    this.#observe("generate_key_pair", started);
+    return pair;
+  }
+
+  /**
+   * Makes an object from `template` alone (`C_CreateObject`): e.g. an RSA
+   * public key from its modulus and exponent. Returns its handle.
+   *
+   * @example
+   * ```ts
+   * const publicKey = hsm.createObject([
+   *   [CKA.CLASS, CKO.PUBLIC_KEY], [CKA.KEY_TYPE, CKK.RSA], [CKA.TOKEN, false],
+   *   [CKA.MODULUS, modulus], [CKA.PUBLIC_EXPONENT, publicExponent], [CKA.WRAP, true],
+   * ]);
+   * ```
+   */
+  createObject(template: readonly Attribute[]): number {
+    return this.#p11.createObject(this.session, new Template(template));
+  }
+
+  /**
+   * The modulus and public exponent of an RSA key object (big-endian, as
+   * PKCS#11 stores them).
+   *
+   * @throws {Error} when the object has no readable modulus or exponent.
+   * @example
+   * ```ts
+   * const { modulus, publicExponent } = hsm.rsaPublicKey(publicKey);
+   * ```
+   */
+  rsaPublicKey(
+    object: number,
+  ): { modulus: Uint8Array; publicExponent: Uint8Array } {
+    const [modulus, publicExponent] = this.read(object, [
+      [CKA.MODULUS, 1024],
+      [CKA.PUBLIC_EXPONENT, 64],
+    ]);
+    if (modulus === undefined || publicExponent === undefined) {
+      throw new Error(
+        `HSM object ${object} has no readable RSA modulus and exponent`,
+      );
+    }
+    return { modulus, publicExponent };
+  }
+
+  /**
+   * Runs `body` logged in as the security officer, then logs the user back
+   * in with `userPin`; zeroes both PINs. For the few steps only the SO may
+   * take (setting `CKA_TRUSTED`).
+   *
+   * PKCS#11 keeps one login state per token and application, so this ends
+   * the user login of every session this process has on the token: their
+   * private session objects are destroyed and their handles to private
+   * token objects become invalid (find them again afterwards). Use it only
+   * where nothing else uses the token in this process (an admin command).
+   * Objects `body` makes as public session objects outlive the SO login.
+   *
+   * @throws {Error} the module's error; when the user cannot be logged back
+   * in, an error that says the session is left logged out.
+   * @example
+   * ```ts
+   * const trusted = hsm.asSecurityOfficer(soPin, userPin, () =>
+   *   hsm.createObject([...publicKeyTemplate, [CKA.TRUSTED, true]])
+   * );
+   * ```
+   */
+  asSecurityOfficer<T>(
+    soPin: Uint8Array,
+    userPin: Uint8Array,
+    body: () => T,
+  ): T {
+    const session = this.session;
+    try {
+      this.#p11.logout(session);
+      let result: T;
+      try {
+        this.#p11.login(session, CKU.SO, soPin);
+        try {
+          result = body();
+        } finally {
+          this.#p11.logout(session);
+        }
+      } finally {
+        this.#loginAgain(userPin);
+      }
+      return result;
+    } finally {
+      soPin.fill(0);
+      userPin.fill(0);
+    }
+  }
+
+  #loginAgain(userPin: Uint8Array): void {
+    try {
+      this.#p11.login(this.#sessionHandle, CKU.USER, userPin);
+    } catch (error) {
+      throw new Error(
+        `the user could not be logged back in to token "${this.token.label}" after the SO step (${
+          (error as Error).message
+        }): this session is left logged out; close and reopen it`,
+      );
+    }
   }
 
   /** Handles of the objects matching `template`. */
@@ -323,7 +479,8 @@ export class Hsm {
     this.#p11.destroyObject(this.session, object);
   }
 
-  #mechanism(type: number): Mechanism {
+  #mechanism(type: number | MechanismStruct): MechanismStruct {
+    if (typeof type !== "number") return type;
     let mechanism = this.#plain.get(type);
     if (mechanism === undefined) {
       mechanism = new Mechanism(type);

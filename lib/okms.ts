@@ -2,18 +2,7 @@
  * `Okms`: opening the KMS on its HSM and store, and its accounts.
  * @module
  */
-import { findPkcs11Module } from "../ffi/mod.ts";
-import {
-  literalPin,
-  type OkmsConfig,
-  type OkmsOptions,
-  resolveConfig,
-} from "./config.ts";
-import {
-  EMBEDDED_TOKEN_LABEL,
-  prepareEmbeddedToken,
-  readPinFile,
-} from "./embedded_token.ts";
+import { type OkmsConfig, type OkmsOptions, resolveConfig } from "./config.ts";
 import {
   AlreadyExistsException,
   KMSInternalException,
@@ -21,8 +10,7 @@ import {
   UnsupportedOperationException,
   ValidationException,
 } from "./errors.ts";
-import { fileError } from "./file_error.ts";
-import { Hsm, type HsmObserver } from "./hsm.ts";
+import type { HsmObserver } from "./hsm.ts";
 import { newAccountId } from "./key_id.ts";
 import { KeyRing } from "./key_ring.ts";
 import { type MaintenanceReport, runMaintenance } from "./maintenance.ts";
@@ -31,9 +19,8 @@ import {
   rewrapUnderNewest,
 } from "./material/domain_key_rotation.ts";
 import { DomainKeys } from "./material/domain_keys.ts";
-import type { KeyMaterial, Sweeper } from "./material/key_material.ts";
+import type { KeyMaterial } from "./material/key_material.ts";
 import { TokenKeyMaterial } from "./material/token_key_material.ts";
-import { sweepEmbeddedToken } from "./material/token_sweep.ts";
 import { WrappedKeyMaterial } from "./material/wrapped_key_material.ts";
 import type {
   DomainKeyStore,
@@ -44,6 +31,7 @@ import type {
 import { ChangeFeed } from "./change_feed.ts";
 import { LEASE_MS, underLease } from "./lease.ts";
 import { NodeLock } from "./node_lock.ts";
+import { makeDataDir, openToken } from "./node_token.ts";
 import { describeDatabase } from "./store/postgres_url.ts";
 import type { PostgresStore } from "./store/postgres_store.ts";
 import { type KmsContext, OkmsAccount } from "./okms_account.ts";
@@ -93,67 +81,6 @@ function idleReport(): MaintenanceReport {
 export interface DomainKeyRotation extends RewrapReport {
   /** The new domain key's id (`CKA_ID`, hex); its label is `okms-domain:<id>`. */
   domainKeyId: string;
-}
-
-/**
- * Opens the token; `create` lets a new embedded token be made. With the
- * embedded token comes the sweeper of its leftovers (okms alone uses it).
- */
-async function openToken(
-  config: OkmsConfig,
-  options: OkmsOptions,
-  create: boolean,
-): Promise<{ hsm: Hsm; sweeper?: Sweeper }> {
-  const modulePath = findPkcs11Module(config.modulePaths);
-  const viaFunctionList = config.viaFunctionList;
-  if (config.external === undefined) {
-    const token = await prepareEmbeddedToken(config.dataDir, modulePath, {
-      pinFile: config.embeddedPinFile!,
-      create,
-    });
-    const hsm = Hsm.open({
-      modulePath,
-      viaFunctionList,
-      tokenLabel: EMBEDDED_TOKEN_LABEL,
-      pin: token.pin,
-      initializeWithSoPin: token.soPin,
-    });
-    return {
-      hsm,
-      sweeper: (creationUnderWay, before) =>
-        sweepEmbeddedToken(hsm, token.tokensDir, creationUnderWay, before),
-    };
-  }
-  const { tokenLabel, pinFile } = config.external;
-  const pin = pinFile === undefined
-    ? new TextEncoder().encode(literalPin(options))
-    : await readPinFile(pinFile);
-  return { hsm: Hsm.open({ modulePath, viaFunctionList, tokenLabel, pin }) };
-}
-
-/**
- * Creates the data directory (mode 0700) if it is missing, but not its
- * parents: a mistyped path must not quietly become a new, empty KMS.
- */
-async function makeDataDir(dataDir: string): Promise<void> {
-  try {
-    await Deno.mkdir(dataDir, { mode: 0o700 });
-    return;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error(
-        `cannot create the okms data directory ${dataDir}: its parent directory does not exist`,
-      );
-    }
-    if (!(error instanceof Deno.errors.AlreadyExists)) {
-      throw fileError(`the okms data directory ${dataDir}`, error);
-    }
-  }
-  if (!(await Deno.stat(dataDir)).isDirectory) {
-    throw new Error(
-      `the okms data directory ${dataDir} is a file, not a directory: give another path with --data-dir (OKMS_DATA_DIR)`,
-    );
-  }
 }
 
 /**
@@ -250,7 +177,9 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
           config.external !== undefined,
           config.keyMaterial,
         );
-        const opened = await openToken(config, options, check.fresh);
+        // A cluster node's embedded token is its own HSM: made when missing
+        // (and then refused until admitted, see \`transfer-request\`).
+        const opened = await openToken(config, options, cluster || check.fresh);
         const hsm = opened.hsm;
         closers.push(() => hsm.close());
         const token = await check.after(hsm);

@@ -60,15 +60,53 @@ const WRAPS_ONLY = new Uint8Array(
   new BigUint64Array(Object.values(WRAP_MECHANISMS).map(BigInt)).buffer,
 );
 
+/** Options of {@linkcode domainKeyTemplate}. */
+export interface DomainKeyTemplateOptions {
+  /**
+   * `CKA_EXTRACTABLE`: the key may be wrapped, so that it can move to
+   * another node's HSM under RSA-OAEP (`domain_key_transfer.ts`). Only for
+   * a cluster, whose nodes on other machines need it; a single node's
+   * domain keys never leave its HSM. False by default.
+   */
+  transferable?: boolean;
+  /**
+   * `CKA_WRAP_WITH_TRUSTED`: the key can then be wrapped (transferred) only
+   * under a key the security officer marked `CKA_TRUSTED`. Only for a token
+   * whose SO PIN someone keeps (an external HSM): okms discards the SO PIN
+   * of its embedded token, whose domain keys could then never be
+   * transferred. False by default.
+   */
+  wrapWithTrusted?: boolean;
+}
+
 /**
- * The template of a domain key: a private, sensitive, non-extractable,
- * unmodifiable, uncopyable AES-256 token key that can only wrap and unwrap,
- * with AES key wrap alone. The label repeats the id (see `cmkTemplate`).
+ * The template of a domain key: a private, sensitive, unmodifiable,
+ * uncopyable AES-256 token key that can only wrap and unwrap, with AES key
+ * wrap alone. The label repeats the id (see `cmkTemplate`).
+ *
+ * A cluster's domain keys are extractable (`transferable`), so that they
+ * can move to another node's HSM wrapped under RSA-OAEP
+ * (`lib/material/domain_key_transfer.ts`), and only for that: being
+ * sensitive, their value can never be read in the clear, only wrapped. On SoftHSM2 2.6.1 the user may wrap an extractable key under any
+ * key of theirs, so whoever holds the user PIN could export a domain key;
+ * with SoftHSM2 the PIN and the token files open every key anyway. The
+ * stricter `wrapWithTrusted` (see {@linkcode DomainKeyTemplateOptions})
+ * limits wrapping to SO-trusted keys, and needs the SO PIN to transfer.
+ * Domain keys made by a single node, or before clusters, are not
+ * extractable and cannot be transferred.
+ *
+ * @example
+ * ```ts
+ * const handle = hsm.generateAesKey(domainKeyTemplate(crypto.getRandomValues(new Uint8Array(16))));
+ * ```
  */
-export function domainKeyTemplate(id: Uint8Array): Attribute[] {
+export function domainKeyTemplate(
+  id: Uint8Array,
+  options: DomainKeyTemplateOptions = {},
+): Attribute[] {
   return aesKeyTemplate({
     token: true,
-    extractable: false,
+    extractable: options.transferable ?? false,
     cipher: false,
     wrap: true,
     mechanisms: WRAPS_ONLY,
@@ -76,6 +114,7 @@ export function domainKeyTemplate(id: Uint8Array): Attribute[] {
       [CKA.VALUE_LEN, 32],
       [CKA.ID, id],
       [CKA.LABEL, domainKeyLabel(id)],
+      [CKA.WRAP_WITH_TRUSTED, options.wrapWithTrusted ?? false],
     ],
   });
 }
@@ -103,6 +142,8 @@ export class DomainKeys {
   readonly #store: MetadataStore & DomainKeyStore;
   readonly #now: () => number;
   readonly #handles = new Map<string, number>();
+  /** Whether the store is a cluster's: its domain keys must move between HSMs. */
+  readonly #transferable: boolean;
 
   private constructor(
     hsm: Hsm,
@@ -113,6 +154,7 @@ export class DomainKeys {
     this.#store = store;
     this.#now = now;
     this.algorithm = wrapAlgorithm(hsm);
+    this.#transferable = "admittedTokens" in store;
   }
 
   /** The domain keys of `store` in `hsm`; the first is made if there is none. */
@@ -165,7 +207,9 @@ export class DomainKeys {
       createdAt: this.#now(),
     };
     await this.#store.journalMaterial(record.id, record.createdAt);
-    const handle = this.#hsm.generateAesKey(domainKeyTemplate(record.id));
+    const handle = this.#hsm.generateAesKey(
+      domainKeyTemplate(record.id, { transferable: this.#transferable }),
+    );
     this.#handles.set(record.id.toHex(), handle);
     await this.#store.addDomainKey(record);
     return record;
