@@ -99,3 +99,11 @@ export class UnsupportedOperationException extends KmsError {
 export class KMSInternalException extends KmsError {
   override name = "KMSInternalException";
 }
+
+/**
+ * Something okms depends on (a shared database) did not answer in time; the
+ * request may be retried.
+ */
+export class DependencyTimeoutException extends KmsError {
+  override name = "DependencyTimeoutException";
+}

@@ -39,6 +39,8 @@ import { OwnerLock } from "./owner_lock.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { TokenCheck } from "./token_binding.ts";
 
+/** The lease of the cluster node setting up what must exist once. */
+const SETUP_LEASE = "setup";
 /** The lease of the cluster node that runs maintenance. */
 const MAINTENANCE_LEASE = "maintenance";
 /** How long the change feed keeps a change (a node away longer re-reads all). */
@@ -165,7 +167,7 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
       closers.push(() => store.close());
       const nodeId = `${Deno.pid}/${crypto.randomUUID()}`;
       const setUp = (work: () => Promise<Okms>) =>
-        shared ? underLease(shared, "setup", nodeId, work) : work();
+        shared ? underLease(shared, SETUP_LEASE, nodeId, work) : work();
       const okms = await setUp(async () => {
         const where = cluster
           ? `the okms database ${describeDatabase(config.databaseUrl!)}`
@@ -275,6 +277,25 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
    */
   observeHsmCalls(observer: HsmObserver | undefined): void {
     this.#kms.hsm.observer = observer;
+  }
+
+  /**
+   * Runs `work` while no other node of the cluster runs its own setup (the
+   * database's "setup" lease, which `open` also holds while it makes the
+   * default account and keys); at once on a single node. For first-start
+   * work that must happen once per cluster, e.g. the server's first access
+   * key.
+   *
+   * @example
+   * ```ts
+   * const first = await okms.setUpOnce(async () => (await isFirstStart()) ? await makeFirstKey() : undefined);
+   * ```
+   */
+  setUpOnce<T>(work: () => Promise<T>): Promise<T> {
+    const { shared, nodeId } = this.#parts;
+    return shared === undefined
+      ? work()
+      : underLease(shared, SETUP_LEASE, nodeId, work);
   }
 
   /** The operations of another account. */

@@ -1,63 +1,36 @@
 /**
- * The access key table: a SQLite database of its own under the data
- * directory, holding each key's account and its secret sealed under an HSM
- * key (never the secret itself). Opened by the server and by the admin CLI
- * at once: revoking a key takes effect on the running server's next request.
+ * The access key table of one node: a SQLite database of its own under the
+ * data directory, holding each key's account and its secret sealed under an
+ * HSM key (never the secret itself). Opened by the server and by the admin
+ * CLI at once: revoking a key takes effect on the running server within
+ * `REVALIDATE_MS`. A cluster keeps the same table in PostgreSQL
+ * (`PostgresAccessKeyStore`), behind the same {@linkcode AccessKeys}.
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { openSqliteFile } from "../lib/sqlite_file.ts";
+import {
+  type AccessKeyColumns,
+  type AccessKeyInfo,
+  type AccessKeyRow,
+  type AccessKeys,
+  fromColumns,
+  listedColumns,
+} from "../lib/store/access_keys.ts";
 import { NotFoundException } from "../mod.ts";
 
-/** An access key as listed: never its secret. */
-export interface AccessKeyInfo {
-  accessKeyId: string;
-  accountId: string;
-  status: "Active" | "Revoked";
-  /** Epoch milliseconds. */
-  createdAt: number;
-  /** Epoch milliseconds, when revoked. */
-  revokedAt?: number;
-}
-
-/** A stored access key with its sealed secret. */
-export interface AccessKeyRow extends AccessKeyInfo {
-  sealedSecret: Uint8Array;
-}
-
-interface Row {
-  access_key_id: string;
-  account_id: string;
-  sealed_secret: Uint8Array;
-  created_at: number;
-  revoked_at: number | null;
-}
-
-function fromRow(row: Row): AccessKeyRow {
-  return {
-    accessKeyId: row.access_key_id,
-    accountId: row.account_id,
-    status: row.revoked_at === null ? "Active" : "Revoked",
-    createdAt: row.created_at,
-    ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
-    sealedSecret: row.sealed_secret,
-  };
-}
-
-function info({ sealedSecret: _, ...rest }: AccessKeyRow): AccessKeyInfo {
-  return rest;
-}
-
 /**
- * The access key table and a few settings (`meta`) of the server.
+ * The access key table and a few settings (`meta`) of the server, in
+ * SQLite. The work is synchronous; the methods answer with promises to
+ * implement {@linkcode AccessKeys}.
  *
  * @example
  * ```ts
- * using store = AccessKeyStore.open(".okms/access_keys.db");
- * console.log(store.list());
+ * await using store = AccessKeyStore.open(".okms/access_keys.db");
+ * console.log(await store.list());
  * ```
  */
-export class AccessKeyStore implements Disposable {
+export class AccessKeyStore implements AccessKeys {
   readonly #db: DatabaseSync;
   readonly #get: StatementSync;
   readonly #dataVersion: StatementSync;
@@ -97,18 +70,17 @@ export class AccessKeyStore implements Disposable {
   }
 
   /** A setting, if set. */
-  meta(name: string): string | undefined {
-    const row = this.#db.prepare("SELECT value FROM meta WHERE name = ?").get(
-      name,
-    ) as { value: string } | undefined;
-    return row?.value;
+  meta(name: string): Promise<string | undefined> {
+    return Promise.try(() => this.#meta(name));
   }
 
   /** Sets `name` unless it is set already; returns the value in force. */
-  initMeta(name: string, value: string): string {
-    this.#db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)")
-      .run(name, value);
-    return this.meta(name)!;
+  initMeta(name: string, value: string): Promise<string> {
+    return Promise.try(() => {
+      this.#db.prepare("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)")
+        .run(name, value);
+      return this.#meta(name)!;
+    });
   }
 
   /** Stores a new access key. */
@@ -117,36 +89,41 @@ export class AccessKeyStore implements Disposable {
     accountId: string,
     sealedSecret: Uint8Array,
     createdAt: number,
-  ): void {
-    this.#db.prepare(
-      "INSERT INTO access_keys (access_key_id, account_id, sealed_secret, created_at) VALUES (?, ?, ?, ?)",
-    ).run(accessKeyId, accountId, sealedSecret, createdAt);
+  ): Promise<void> {
+    return Promise.try(() => {
+      this.#db.prepare(
+        "INSERT INTO access_keys (access_key_id, account_id, sealed_secret, created_at) VALUES (?, ?, ?, ?)",
+      ).run(accessKeyId, accountId, sealedSecret, createdAt);
+    });
   }
 
-  /** The access key, revoked or not, if it exists. */
   /**
    * A number that changes whenever another connection (another process: the
    * admin CLI) commits to the table; cheaper than reading a row.
    */
-  dataVersion(): number {
-    return Number(this.#dataVersion.get()?.data_version);
+  dataVersion(): Promise<number> {
+    return Promise.try(() => Number(this.#dataVersion.get()?.data_version));
   }
 
-  get(accessKeyId: string): AccessKeyRow | undefined {
-    const row = this.#get.get(accessKeyId) as Row | undefined;
-    return row === undefined ? undefined : fromRow(row);
+  /** The access key, revoked or not, if it exists. */
+  get(accessKeyId: string): Promise<AccessKeyRow | undefined> {
+    return Promise.try(() => {
+      const row = this.#get.get(accessKeyId) as AccessKeyColumns | undefined;
+      return row === undefined ? undefined : fromColumns(row);
+    });
   }
 
   /** Access keys, oldest first; of one account when `accountId` is given. */
-  list(accountId?: string): AccessKeyInfo[] {
-    const rows =
-      (accountId === undefined
+  list(accountId?: string): Promise<AccessKeyInfo[]> {
+    return Promise.try(() => {
+      const rows = accountId === undefined
         ? this.#db.prepare("SELECT * FROM access_keys ORDER BY created_at")
           .all()
         : this.#db.prepare(
           "SELECT * FROM access_keys WHERE account_id = ? ORDER BY created_at",
-        ).all(accountId)) as unknown as Row[];
-    return rows.map((row) => info(fromRow(row)));
+        ).all(accountId);
+      return (rows as unknown as AccessKeyColumns[]).map(listedColumns);
+    });
   }
 
   /**
@@ -154,24 +131,35 @@ export class AccessKeyStore implements Disposable {
    *
    * @throws {NotFoundException} when there is no such key.
    */
-  revoke(accessKeyId: string, at: number): AccessKeyInfo {
-    this.#db.prepare(
-      "UPDATE access_keys SET revoked_at = ? WHERE access_key_id = ? AND revoked_at IS NULL",
-    ).run(at, accessKeyId);
-    const row = this.get(accessKeyId);
-    if (row === undefined) {
-      throw new NotFoundException(`access key ${accessKeyId} does not exist`);
-    }
-    return info(row);
+  revoke(accessKeyId: string, at: number): Promise<AccessKeyInfo> {
+    return Promise.try(() => {
+      this.#db.prepare(
+        "UPDATE access_keys SET revoked_at = ? WHERE access_key_id = ? AND revoked_at IS NULL",
+      ).run(at, accessKeyId);
+      const row = this.#get.get(accessKeyId) as AccessKeyColumns | undefined;
+      if (row === undefined) {
+        throw new NotFoundException(`access key ${accessKeyId} does not exist`);
+      }
+      return listedColumns(row);
+    });
   }
 
-  /** Closes the database. */
-  close(): void {
-    if (this.#db.isOpen) this.#db.close();
+  /** Closes the database. Idempotent. */
+  close(): Promise<void> {
+    return Promise.try(() => {
+      if (this.#db.isOpen) this.#db.close();
+    });
   }
 
-  /** As {@linkcode close}, for `using`. */
-  [Symbol.dispose](): void {
-    this.close();
+  /** As {@linkcode close}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #meta(name: string): string | undefined {
+    const row = this.#db.prepare("SELECT value FROM meta WHERE name = ?").get(
+      name,
+    ) as { value: string } | undefined;
+    return row?.value;
   }
 }

@@ -2,27 +2,39 @@
  * The admin CLI: `deno task admin <command>`. Prints JSON on stdout for
  * scripts. Every command works while the server runs: it opens okms beside
  * the server (creating accounts, keys and access keys is safe there), and
- * the server sees new access keys and revocations on its next request.
+ * the server sees new access keys at once and revocations within a second.
  * @module
  */
+import { type OkmsConfig, resolveConfig } from "../lib/config.ts";
+import type { AccessKeys } from "../lib/store/access_keys.ts";
 import { Okms } from "../mod.ts";
-import { AccessKeyStore } from "./access_key_store.ts";
 import { ConfigError, OKMS_FLAGS, okmsOptions, parseFlags } from "./config.ts";
-import { accessKeyDbPath, Credentials } from "./credentials.ts";
+import { admissionStep } from "./cluster_admission.ts";
+import { Credentials, openAccessKeys } from "./credentials.ts";
 
 /** Usage text of the admin CLI. */
 export const ADMIN_USAGE =
   `okms admin: accounts and access keys (JSON on stdout)
 
-deno task admin <command> [--data-dir <dir>] [--region <name>] [--pkcs11-* ...]
+deno task admin <command> [--data-dir <dir>] [--database-url <url>] [--region <name>] [--pkcs11-* ...]
 
   create-account                     a new account, its default key and an access key
   create-access-key [--account <id>] an access key (default: the default account)
   list-access-keys [--account <id>]  access keys, never their secrets
-  revoke-access-key <access-key-id>  revokes at once, also on a running server
+  revoke-access-key <access-key-id>  revokes for good; running servers refuse it within a second
   list-accounts                      account ids and default key ARNs, the default first
 
-Every command works beside a running server, which sees its effects at once.
+A new machine's HSM joins a cluster (--database-url) in three steps:
+  transfer-request --out <file>      on the new machine: its transfer key; prints a fingerprint
+  transfer-grant --in <file> --out <file> [--fingerprint <f>]
+                                     on a cluster machine: the domain keys, wrapped to that key
+  transfer-accept --in <file>        on the new machine: unwraps them; its HSM is then admitted
+
+Every command works beside a running server, which sees new access keys at
+once and revocations within a second. With --database-url (OKMS_DATABASE_URL),
+the access keys are a cluster's, in PostgreSQL: list-access-keys and
+revoke-access-key then need no data directory; the other commands use the
+data directory's HSM token, as a node does.
 Dates are epoch milliseconds.
 `;
 
@@ -32,26 +44,43 @@ const COMMANDS = [
   "list-access-keys",
   "revoke-access-key",
   "list-accounts",
+  "transfer-request",
+  "transfer-grant",
+  "transfer-accept",
 ];
+
+/** The file flags each step of a domain key transfer needs. */
+const TRANSFER_FILES = {
+  "transfer-request": ["out"],
+  "transfer-grant": ["in", "out"],
+  "transfer-accept": ["in"],
+} as const;
 
 const ADMIN_FLAGS = {
   ...OKMS_FLAGS,
   account: { type: "string" },
+  in: { type: "string" },
+  out: { type: "string" },
+  fingerprint: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
 
-function dataDir(values: Values): string {
-  return (values["data-dir"] as string | undefined) ??
-    (Deno.env.get("OKMS_DATA_DIR") || ".okms");
-}
-
 /**
  * Refuses a data directory that does not exist (a typo must not make a new
- * KMS) or cannot be read, saying which.
+ * KMS, or a new HSM token beside a cluster's database) or cannot be read,
+ * saying which. Without a database it must hold okms.db.
  */
-async function requireDataDir(dir: string): Promise<void> {
+async function requireDataDir(config: OkmsConfig): Promise<void> {
+  const dir = config.dataDir;
+  const isDir = await Deno.stat(dir).then((s) => s.isDirectory, () => false);
+  if (config.databaseUrl !== undefined) {
+    if (isDir) return;
+    throw new ConfigError(
+      `no okms data directory at ${dir}: start a node on it first, or give --data-dir`,
+    );
+  }
   const database = `${dir}/okms.db`;
   try {
     await Deno.open(database, { read: true }).then((file) => file.close());
@@ -73,7 +102,6 @@ async function requireDataDir(dir: string): Promise<void> {
       );
     }
   }
-  const isDir = await Deno.stat(dir).then((s) => s.isDirectory, () => false);
   throw new ConfigError(
     isDir
       ? `${dir} is not an okms data directory (it has no okms.db): start the server on it first, or give the right --data-dir`
@@ -86,16 +114,19 @@ async function withCredentials<T>(
   use: (okms: Okms, credentials: Credentials) => Promise<T>,
 ): Promise<T> {
   await using okms = await Okms.open({ ...okmsOptions(values), beside: true });
-  using credentials = await Credentials.open(
+  await using credentials = await Credentials.open(
     okms,
-    AccessKeyStore.open(accessKeyDbPath(okms.config.dataDir)),
+    await openAccessKeys(okms.config),
   );
   return await use(okms, credentials);
 }
 
-function withStore<T>(values: Values, use: (store: AccessKeyStore) => T): T {
-  using store = AccessKeyStore.open(accessKeyDbPath(dataDir(values)));
-  return use(store);
+async function withStore<T>(
+  config: OkmsConfig,
+  use: (store: AccessKeys) => Promise<T>,
+): Promise<T> {
+  await using store = await openAccessKeys(config);
+  return await use(store);
 }
 
 /**
@@ -116,7 +147,15 @@ export async function runAdmin(args: string[]): Promise<unknown> {
   if (!COMMANDS.includes(command)) {
     throw new ConfigError(`unknown command ${command}`);
   }
-  await requireDataDir(dataDir(values));
+  const config = resolveConfig(okmsOptions(values));
+  // Only the access key table: a cluster's needs no data directory.
+  const tableOnly = command === "revoke-access-key" ||
+    (command === "list-access-keys" && account === undefined);
+  // A new machine's first step makes its data directory.
+  const joining = command === "transfer-request";
+  if (!joining && (config.databaseUrl === undefined || !tableOnly)) {
+    await requireDataDir(config);
+  }
   if (rest.length > (command === "revoke-access-key" ? 1 : 0)) {
     throw new ConfigError(`unexpected argument ${rest.at(-1)}`);
   }
@@ -137,11 +176,11 @@ export async function runAdmin(args: string[]): Promise<unknown> {
       if (account !== undefined) {
         await withCredentials(values, (okms) => okms.account(account));
       }
-      return withStore(values, (store) => store.list(account));
+      return await withStore(config, (store) => store.list(account));
     case "revoke-access-key": {
       const id = rest[0];
       if (id === undefined) throw new ConfigError("which access key?");
-      return withStore(values, (store) => store.revoke(id, Date.now()));
+      return await withStore(config, (store) => store.revoke(id, Date.now()));
     }
     case "list-accounts":
       return await withCredentials(values, async (okms, credentials) => {
@@ -153,6 +192,19 @@ export async function runAdmin(args: string[]): Promise<unknown> {
           defaultKeyArn:
             (await (await okms.account(accountId)).defaultKey()).arn,
         })));
+      });
+    case "transfer-request":
+    case "transfer-grant":
+    case "transfer-accept":
+      for (const flag of TRANSFER_FILES[command]) {
+        if (values[flag] === undefined) {
+          throw new ConfigError(`${command} needs --${flag} <file>`);
+        }
+      }
+      return await admissionStep(command, okmsOptions(values), {
+        inFile: values.in as string | undefined,
+        outFile: values.out as string | undefined,
+        fingerprint: values.fingerprint as string | undefined,
       });
     default:
       throw new ConfigError(`unknown command ${command}`); // kept in step with COMMANDS
@@ -167,7 +219,9 @@ if (import.meta.main) {
     );
   } catch (error) {
     const usage = error instanceof ConfigError ? `\n\n${ADMIN_USAGE}` : "";
-    console.error(`okms admin: ${(error as Error).message}${usage}`);
+    const cause = (error as Error).cause;
+    const detail = cause instanceof Error ? ` (${cause.message})` : "";
+    console.error(`okms admin: ${(error as Error).message}${detail}${usage}`);
     Deno.exit(error instanceof ConfigError ? 2 : 1);
   }
 }

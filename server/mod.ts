@@ -11,13 +11,21 @@
  * @module
  */
 export { type AppOptions, createApp } from "./app.ts";
-export { type AccessKeyInfo, AccessKeyStore } from "./access_key_store.ts";
+export { AccessKeyStore } from "./access_key_store.ts";
+export type {
+  AccessKeyInfo,
+  AccessKeyRow,
+  AccessKeys,
+} from "../lib/store/access_keys.ts";
 export { AuditLog, type AuditRecord } from "./audit.ts";
 export { ConfigError, type ServerConfig, serverConfig } from "./config.ts";
 export {
   accessKeyDbPath,
   Credentials,
+  type CredentialsOptions,
   type NewAccessKey,
+  openAccessKeys,
+  REVALIDATE_MS,
 } from "./credentials.ts";
 export * from "./errors.ts";
 export { type Operation, operation, OPERATIONS } from "./operations.ts";

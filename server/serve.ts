@@ -3,8 +3,8 @@
  * key on first start, and serves the app until shut down.
  * @module
  */
+import { describeDatabase } from "../lib/store/postgres_url.ts";
 import { Okms } from "../mod.ts";
-import { AccessKeyStore } from "./access_key_store.ts";
 import { createApp } from "./app.ts";
 import { AuditLog } from "./audit.ts";
 import { ConfigError, isLoopback, type ServerConfig } from "./config.ts";
@@ -12,9 +12,9 @@ import { Listener } from "./listener.ts";
 import { Metrics, metricsHandler } from "./metrics.ts";
 import { AccountRateLimit, InFlightLimit } from "./throttling.ts";
 import {
-  accessKeyDbPath,
   Credentials,
   type NewAccessKey,
+  openAccessKeys,
 } from "./credentials.ts";
 
 /** A running server. */
@@ -42,7 +42,9 @@ async function firstStart(
   okms: Okms,
   credentials: Credentials,
 ): Promise<NewAccessKey | undefined> {
-  if (credentials.store.meta(FIRST_START_DONE) !== undefined) return undefined;
+  if (await credentials.store.meta(FIRST_START_DONE) !== undefined) {
+    return undefined;
+  }
   const key = await credentials.createAccessKey(okms.accountId);
   try {
     await Deno.writeTextFile(
@@ -57,10 +59,13 @@ async function firstStart(
       ].join("\n"),
       { mode: 0o600 },
     );
-    credentials.store.initMeta(FIRST_START_DONE, new Date().toISOString());
+    await credentials.store.initMeta(
+      FIRST_START_DONE,
+      new Date().toISOString(),
+    );
   } catch (error) {
     // Nobody saw its secret: it must not stay active.
-    credentials.revokeAccessKey(key.accessKeyId);
+    await credentials.revokeAccessKey(key.accessKeyId);
     throw error;
   }
   return key;
@@ -78,7 +83,7 @@ interface BannerFacts {
 
 async function banner(facts: BannerFacts): Promise<string> {
   const { okms, defaultKeyArn, first } = facts;
-  const { dataDir, region } = okms.config;
+  const { dataDir, region, databaseUrl } = okms.config;
   const { token } = okms;
   const lines = [
     `okms listening on ${facts.url} (region ${region}, data in ${dataDir}, process ${Deno.pid})`,
@@ -86,6 +91,13 @@ async function banner(facts: BannerFacts): Promise<string> {
       token.embedded ? "embedded SoftHSM2 token" : `token "${token.label}"`
     } (serial ${token.serialNumber}, ${token.modulePath})`,
   ];
+  if (databaseUrl !== undefined) {
+    lines.push(
+      `Cluster node: keys and access keys in ${
+        describeDatabase(databaseUrl)
+      }, shared with every node on it`,
+    );
+  }
   if (
     facts.metricsUrl !== undefined &&
     !isLoopback(new URL(facts.metricsUrl).hostname)
@@ -136,7 +148,8 @@ async function banner(facts: BannerFacts): Promise<string> {
       facts.metricsUrl ? `; metrics: GET ${facts.metricsUrl}` : ""
     }`,
   );
-  const where = dataDir === ".okms" ? "" : ` --data-dir ${dataDir}`;
+  const where = (dataDir === ".okms" ? "" : ` --data-dir ${dataDir}`) +
+    (databaseUrl === undefined ? "" : " --database-url <the same URL>");
   lines.push(
     `Access keys: npx -y deno@2.9.6 task admin list-access-keys${where}` +
       " (also create-access-key, create-account, revoke-access-key <id>)",
@@ -261,9 +274,10 @@ export async function startServer(
     const tls = await readTls(config.tls);
     const okms = await Okms.open(config.okms);
     closers.push(() => okms.close());
-    const store = AccessKeyStore.open(accessKeyDbPath(okms.config.dataDir));
-    closers.push(() => store.close());
-    const credentials = await Credentials.open(okms, store);
+    // Once per cluster: its internal account, sealing key and first key.
+    const credentials = await okms.setUpOnce(async () =>
+      Credentials.open(okms, await openAccessKeys(okms.config), { warn: log })
+    );
     closers.push(() => credentials.close());
     const audit = await AuditLog.open(config.auditLog);
     closers.push(() => audit.close());
@@ -304,7 +318,9 @@ export async function startServer(
       closers.push(() => metricsServer.stop(SHUTDOWN_GRACE_MS));
     }
     // Only once the port is ours, so a failed start leaves no unseen key.
-    const firstAccessKey = await firstStart(okms, credentials);
+    const firstAccessKey = await okms.setUpOnce(() =>
+      firstStart(okms, credentials)
+    );
     const url = server.url(tls ? "https" : "http");
     const metricsUrl = metricsServer &&
       `${metricsServer.url("http")}/metrics`;

@@ -267,7 +267,7 @@ Deno.test("two okms nodes on one PostgreSQL", async (t) => {
         const down = await outcome(
           onB.send(new CreateKeyCommand({})),
         );
-        assert.match(down, /DependencyTimeoutException|KMSInternalException/);
+        assert.equal(down, "DependencyTimeoutException");
         // Past the bound, cached keys are not trusted either.
         await new Promise((resolve) => setTimeout(resolve, BOUND_MS + 100));
         assert.match(

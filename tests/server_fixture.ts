@@ -44,7 +44,7 @@ export async function openTestCredentials(
     credentials,
     key,
     async [Symbol.asyncDispose]() {
-      credentials.close();
+      await credentials.close();
       await fixture[Symbol.asyncDispose]();
     },
   };

@@ -227,7 +227,7 @@ Deno.test("GET /health is 503 when okms cannot serve, with no detail", async () 
   );
   const probed = createApp({ okms, credentials });
   assert.equal((await probed.request("/health")).status, 200);
-  credentials.close();
+  await credentials.close();
   await fixture[Symbol.asyncDispose]();
   // One check serves the probes of the next HEALTH_CACHE_MS...
   assert.equal((await probed.request("/health")).status, 200);

@@ -5,7 +5,10 @@
  * @module
  */
 
-/** The permissions the `serve` and `admin` tasks give. */
+/**
+ * The permissions the `serve` and `admin` tasks give but network access,
+ * which both also have (for clients, and for a cluster's database).
+ */
 export const PERMISSIONS = [
   "--allow-ffi",
   "--allow-env",
@@ -65,6 +68,7 @@ export async function admin(
     Deno.execPath(),
     "run",
     ...PERMISSIONS,
+    "--allow-net",
     "server/admin.ts",
     ...args,
   ];

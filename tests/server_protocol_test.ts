@@ -29,7 +29,7 @@ Deno.test("the KMS JSON protocol through app.request", async (t) => {
   await using fixture = await openTestOkms({ region: "eu-west-2" });
   const { okms, dataDir } = fixture;
   const warnings: string[] = [];
-  using credentials = await Credentials.open(
+  await using credentials = await Credentials.open(
     okms,
     AccessKeyStore.open(accessKeyDbPath(dataDir)),
     { warn: (line) => warnings.push(line) },

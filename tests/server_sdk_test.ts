@@ -366,7 +366,7 @@ Deno.test("the AWS SDK v3 against okms over HTTP", async (t) => {
       const extra = await server.credentials.createAccessKey(accountA);
       const kmsX = client(server.url, extra);
       await kmsX.send(new ListKeysCommand({}));
-      server.credentials.revokeAccessKey(extra.accessKeyId);
+      await server.credentials.revokeAccessKey(extra.accessKeyId);
       await rejectsWith(
         kmsX.send(new ListKeysCommand({})),
         "UnrecognizedClientException",

@@ -7,7 +7,7 @@
  */
 // @ts-types="@types/pg"
 import pg from "pg";
-import { KMSInternalException } from "../errors.ts";
+import { DependencyTimeoutException, KMSInternalException } from "../errors.ts";
 import { splitUrl } from "./postgres_url.ts";
 
 /** How a PostgreSQL store connects. */
@@ -32,8 +32,11 @@ export interface PostgresOptions {
   maxRetries?: number;
 }
 
-/** The database could not be reached or did not answer in time. */
-export class PostgresUnavailableError extends KMSInternalException {
+/**
+ * The database could not be reached or did not answer in time: AWS's
+ * `DependencyTimeoutException` (503), which clients may retry.
+ */
+export class PostgresUnavailableError extends DependencyTimeoutException {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message);
     if (options?.cause !== undefined) this.cause = options.cause;

@@ -3,7 +3,7 @@
  * database (`--database-url postgres://…`).
  * @module
  */
-import { NotFoundException } from "../errors.ts";
+import { AlreadyExistsException, NotFoundException } from "../errors.ts";
 import {
   type AliasRecord,
   type Change,
@@ -145,6 +145,11 @@ export class PostgresStore
         if (
           attempt < 3 && violatedConstraint(error) === "one_default_account"
         ) continue;
+        if (violatedConstraint(error) === "accounts_pkey") {
+          throw new AlreadyExistsException(
+            `account ${accountId} exists already`,
+          );
+        }
         throw error;
       }
     }
