@@ -21,24 +21,44 @@
  *    levels, measured the same way.
  * 6. A Markdown report (`bench/http_load_report.ts`) with the targets.
  *
+ * With `--nodes 1,2` it measures a cluster instead
+ * (`bench/http_load_cluster.ts`): a throwaway PostgreSQL, then okms nodes
+ * on it sharing one data directory and one port (`--reuse-port`), the same
+ * load against each node count, the CPU time of every node and of
+ * PostgreSQL and the statements PostgreSQL ran, per request, and a report
+ * of its own (`bench/http_load_cluster_report.ts`). On two CPUs node 1 and
+ * PostgreSQL run on CPU 0, node 2 and the client on CPU 1
+ * (`bench/pinning.ts` says why). No in-process loop, RSS phase or floor:
+ * they are the single server's.
+ *
  * Flags:
  * - `--client wrk|deno`: the load client (default `wrk`; `deno` is `fetch`
  *   in a Deno process signing each request, `bench/http_load_worker.ts`).
  * - `--levels 1,16,64`: connections per level.
  * - `--seconds 5`, `--warmup 1`: measured and warm-up seconds per level.
- * - `--long 100000`: requests of the RSS phase (0 skips it).
+ * - `--long 100000`: requests of the RSS phase (0 skips it; 0 with `--nodes`).
  * - `--ops Encrypt,Decrypt,GenerateDataKey,GenerateDataKeyWithoutPlaintext`.
  * - `--skip-floor`: no bare `Deno.serve` rows.
  * - `--audit-log <file>`: where the server logs (default a temp file).
  * - `--cpu-prof <dir>`: the server writes a V8 `.cpuprofile` there on exit;
  *   `bench/cpuprofile_top.ts <file> --requests <n>` summarises it, with the
- *   request count this benchmark prints.
+ *   request count this benchmark prints. Not with `--nodes`.
+ * - `--nodes 1,2`: cluster mode, these node counts in ascending order
+ *   (nodes are added, never removed).
  *
  * Exits 1 when a request failed; a missed target is reported, not failed.
  * @module
  */
 import { parseArgs } from "node:util";
-import type { LoadClient, LoadSpec } from "./http_load_client.ts";
+import {
+  type LoadClient,
+  type LoadRequest,
+  logRun,
+  measureRun,
+} from "./http_load_client.ts";
+import { measureCluster } from "./http_load_cluster.ts";
+import { formatClusterReport } from "./http_load_cluster_report.ts";
+import { requestsOf, startOkms, stopOkms } from "./http_load_okms.ts";
 import {
   measureInProcess,
   type Operation,
@@ -52,7 +72,6 @@ import {
   type Row,
 } from "./http_load_report.ts";
 import { ServerProcess } from "./http_load_server.ts";
-import { KmsSigner } from "./http_load_signer.ts";
 import { denoClient } from "./http_load_worker.ts";
 import { wrkClient } from "./http_load_wrk.ts";
 import { MissingPackageError } from "../ffi/debian_package.ts";
@@ -65,7 +84,6 @@ const LONG_SEGMENTS = 10;
 /** Signed requests stay well inside the server's 300 s clock-skew window. */
 const MAX_RUN_SECONDS = 120;
 
-const SERVER = new URL("../server/main.ts", import.meta.url).pathname;
 const FLOOR_SERVER = new URL("./http_floor_server.ts", import.meta.url)
   .pathname;
 
@@ -76,18 +94,20 @@ const { values: flags } = parseArgs({
     levels: { type: "string", default: "1,16,64" },
     seconds: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
-    long: { type: "string", default: "100000" },
+    long: { type: "string" },
     ops: { type: "string", default: OPERATIONS.join(",") },
     "skip-floor": { type: "boolean", default: false },
     "audit-log": { type: "string" },
     "cpu-prof": { type: "string" },
+    nodes: { type: "string" },
   },
   strict: true,
 });
 const LEVELS = flags.levels.split(",").map(Number);
 const SECONDS = Number(flags.seconds);
 const WARMUP = Number(flags.warmup);
-const LONG = Number(flags.long);
+const NODES = flags.nodes?.split(",").map(Number);
+const LONG = Number(flags.long ?? (NODES === undefined ? 100_000 : 0));
 const OPS = flags.ops.split(",") as Operation[];
 const isCount = (n: number, min: number, max = Infinity) =>
   Number.isInteger(n) && n >= min && n <= max;
@@ -109,17 +129,26 @@ for (const op of OPS) {
 if (flags.client !== "wrk" && flags.client !== "deno") {
   throw new Error("--client: wrk or deno");
 }
-
-/** The request of a level, but for its connections and seconds. */
-type Request = Omit<LoadSpec, "connections" | "seconds">;
-/** Where requests go and who signs them. */
-type Signing = Omit<Request, "target" | "body">;
+if (NODES !== undefined) {
+  if (!NODES.every((n, i) => isCount(n, 1) && n > (NODES[i - 1] ?? 0))) {
+    throw new Error("--nodes: positive integers in ascending order, e.g. 1,2");
+  }
+  if (LONG > 0 || flags["cpu-prof"] !== undefined) {
+    throw new Error(
+      "--long and --cpu-prof are the single server's: not with --nodes",
+    );
+  }
+}
+const TIMING = { warmup: WARMUP, seconds: SECONDS };
 
 /** Requests the okms server answered, for the CPU profile's µs/request. */
 let served = 0;
 
-/** CPU model, cores, Deno version and date, for the report. */
-async function machine(client: string): Promise<string> {
+/** The load client's name, for the report. */
+const CLIENT = flags.client === "wrk" ? "wrk -t1" : "the Deno client";
+
+/** CPU model, cores, Deno version, date and `where` things ran. */
+async function machine(where: string): Promise<string> {
   const cpuinfo = new TextDecoder().decode(
     (await new Deno.Command("cat", { args: ["/proc/cpuinfo"] }).output())
       .stdout,
@@ -127,7 +156,7 @@ async function machine(client: string): Promise<string> {
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? "unknown CPU";
   return `${model}, ${navigator.hardwareConcurrency} cores, ` +
     `Deno ${Deno.version.deno}, ${new Date().toISOString().slice(0, 10)}; ` +
-    `${placement(client)}; each level ${WARMUP} s warm-up, then ${SECONDS} s ` +
+    `${where}; each level ${WARMUP} s warm-up, then ${SECONDS} s ` +
     "measured; audit log to a file, SigV4 on.";
 }
 
@@ -135,18 +164,18 @@ async function machine(client: string): Promise<string> {
 async function measureLevel(
   client: LoadClient,
   server: ServerProcess,
-  request: Request,
+  request: LoadRequest,
   operation: Row["operation"],
   connections: number,
 ): Promise<Row> {
-  if (WARMUP > 0) {
-    served += (await client({ ...request, connections, seconds: WARMUP }))
-      .requests;
-  }
-  const before = await server.usage();
-  const result = await client({ ...request, connections, seconds: SECONDS });
-  const after = await server.usage();
-  served += result.requests;
+  const { result, before, after, answered } = await measureRun(
+    client,
+    request,
+    connections,
+    TIMING,
+    () => server.usage(),
+  );
+  served += answered;
   const row = {
     operation,
     connections,
@@ -154,13 +183,11 @@ async function measureLevel(
     cpuUs: (after.cpuUs - before.cpuUs) / result.requests,
     mainThreadUs: (after.mainThreadUs - before.mainThreadUs) / result.requests,
   };
-  console.log(
-    `  ${operation}, ${connections} conn.: ${
-      Math.round(result.requestsPerSecond)
-    } req/s, p99 ${result.p99.toFixed(2)} ms, ${result.errors} errors, ` +
-      `server ${row.cpuUs.toFixed(0)} µs CPU/req`,
+  logRun(
+    `${operation}, ${connections} conn.`,
+    result,
+    `server ${row.cpuUs.toFixed(0)} µs CPU/req`,
   );
-  for (const sample of result.errorSamples) console.log(`    ${sample}`);
   return row;
 }
 
@@ -168,7 +195,7 @@ async function measureLevel(
 async function longPhase(
   client: LoadClient,
   server: ServerProcess,
-  request: Request,
+  request: LoadRequest,
   connections: number,
   rate: number,
 ): Promise<LongPhase> {
@@ -198,93 +225,24 @@ async function longPhase(
   return { connections, goal: LONG, checkpoints, errors };
 }
 
-function iniValue(text: string, name: string): string {
-  const m = new RegExp(`^${name} = (\\S+)$`, "m").exec(text);
-  if (m === null) throw new Error(`the credentials file has no ${name}`);
-  return m[1];
-}
-
-/** Starts okms on `dir`; the access key and key of its first start. */
-async function startOkms(dir: string) {
-  const listening = /listening on (\S+) \(region ([^,)]+)/;
-  const keyArn = /arn:aws:kms:\S+:key\/[0-9a-f-]+/;
-  const cpuProf = flags["cpu-prof"];
-  const server = await ServerProcess.start([
-    "run",
-    "--allow-ffi",
-    "--allow-env",
-    "--allow-read",
-    "--allow-write",
-    "--allow-net",
-    ...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : []),
-    SERVER,
-    "--data-dir",
-    `${dir}/data`,
-    "--host",
-    "127.0.0.1",
-    "--port",
-    "0",
-    "--audit-log",
-    flags["audit-log"] ?? `${dir}/audit.log`,
-  ], (banner) => listening.test(banner) && keyArn.test(banner));
-  try {
-    const [, url, region] = listening.exec(server.banner)!;
-    const ini = await Deno.readTextFile(`${dir}/data/credentials`);
-    return {
-      server,
-      url,
-      region,
-      keyId: keyArn.exec(server.banner)![0],
-      accessKeyId: iniValue(ini, "aws_access_key_id"),
-      secretAccessKey: iniValue(ini, "aws_secret_access_key"),
-    };
-  } catch (error) {
-    await server.stop();
-    throw error;
-  }
-}
-
-/** One signed Encrypt from here: the ciphertext Decrypt sends. */
-async function ciphertextOf(
-  signing: Signing,
-  keyId: string,
-): Promise<Uint8Array> {
-  const body = requestBody("Encrypt", { keyId });
-  const response = await fetch(`${signing.url}/`, {
-    method: "POST",
-    headers: new KmsSigner({ ...signing, host: new URL(signing.url).host })
-      .sign("TrentService.Encrypt", new TextEncoder().encode(body)),
-    body,
-  });
-  const answer = await response.json();
-  if (!response.ok) {
-    throw new Error(`Encrypt failed: ${JSON.stringify(answer)}`);
-  }
-  return Uint8Array.fromBase64(answer.CiphertextBlob);
-}
-
 async function measureOkms(
   client: LoadClient,
   dir: string,
 ): Promise<{ rows: Row[]; long?: LongPhase }> {
-  const okms = await startOkms(dir);
+  const cpuProf = flags["cpu-prof"];
+  const okms = await startOkms({
+    dataDir: `${dir}/data`,
+    auditLog: flags["audit-log"] ?? `${dir}/audit.log`,
+    denoFlags: cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${cpuProf}`] : [],
+  });
   const rows: Row[] = [];
   let long: LongPhase | undefined;
   try {
-    const { server, url, region, keyId, accessKeyId, secretAccessKey } = okms;
-    console.log(`\nokms server pid ${server.pid} on ${url}`);
-    const base = { url, region, accessKeyId, secretAccessKey };
-    let ciphertextBlob: Uint8Array | undefined;
-    if (OPS.includes("Decrypt")) {
-      ciphertextBlob = await ciphertextOf(base, keyId);
-      served++;
-    }
-    for (const operation of OPS) {
-      const request = {
-        ...base,
-        target: `TrentService.${operation}`,
-        body: requestBody(operation, { keyId, ciphertextBlob }),
-      };
+    const { server } = okms;
+    console.log(`\nokms server pid ${server.pid} on ${okms.url}`);
+    const requests = await requestsOf(okms, OPS);
+    if (OPS.includes("Decrypt")) served++; // the Encrypt of its ciphertext
+    for (const [operation, request] of requests) {
       for (const connections of LEVELS) {
         rows.push(
           await measureLevel(client, server, request, operation, connections),
@@ -295,26 +253,16 @@ async function measureOkms(
       r.operation === "Encrypt" && r.connections === Math.max(...LEVELS)
     );
     if (LONG > 0 && top !== undefined) {
-      const request = {
-        ...base,
-        target: "TrentService.Encrypt",
-        body: requestBody("Encrypt", { keyId }),
-      };
       long = await longPhase(
         client,
         server,
-        request,
+        requests.get("Encrypt")!,
         top.connections,
         top.result.requestsPerSecond,
       );
     }
   } finally {
-    const status = await okms.server.stop();
-    if (!status.success) {
-      console.log(
-        `okms server exit ${status.code}:\n${okms.server.log.join("\n")}`,
-      );
-    }
+    await stopOkms(okms);
   }
   return { rows, long };
 }
@@ -347,16 +295,8 @@ async function measureFloor(client: LoadClient): Promise<Row[]> {
   }
 }
 
-async function main(): Promise<number> {
-  let client: LoadClient;
-  try {
-    client = flags.client === "wrk" ? await wrkClient() : denoClient;
-  } catch (error) {
-    if (!(error instanceof MissingPackageError)) throw error;
-    console.error(`bench:http: ${error.message}`);
-    return 1;
-  }
-  const started = performance.now();
+/** Phases 1 to 6 on the single server; returns the failed requests. */
+async function measureSingle(client: LoadClient): Promise<number> {
   console.log(
     `In-process: ${IN_PROCESS.n} calls of each operation after ` +
       `${IN_PROCESS.warmup} warm-up…`,
@@ -375,9 +315,7 @@ async function main(): Promise<number> {
   const rows = [...measured.rows, ...floor];
   console.log(
     "\n" + formatReport({
-      machine: await machine(
-        flags.client === "wrk" ? "wrk -t1" : "the Deno client",
-      ),
+      machine: await machine(placement(CLIENT)),
       inProcess,
       rows,
       long: measured.long,
@@ -390,11 +328,47 @@ async function main(): Promise<number> {
         `<file> --requests ${served}`,
     );
   }
+  return rows.reduce((n, r) => n + r.result.errors, 0) +
+    (measured.long?.errors ?? 0);
+}
+
+/** The cluster mode; returns the failed requests. */
+async function measureNodes(
+  client: LoadClient,
+  nodes: number[],
+): Promise<number> {
+  const rows = await measureCluster(client, {
+    nodes,
+    operations: OPS,
+    levels: LEVELS,
+    timing: TIMING,
+    auditLog: flags["audit-log"],
+  });
+  console.log(
+    "\n" + formatClusterReport({
+      machine: await machine(placement(CLIENT, Math.max(...nodes))),
+      rows,
+    }),
+  );
+  return rows.reduce((n, r) => n + r.result.errors, 0);
+}
+
+async function main(): Promise<number> {
+  let client: LoadClient;
+  try {
+    client = flags.client === "wrk" ? await wrkClient() : denoClient;
+  } catch (error) {
+    if (!(error instanceof MissingPackageError)) throw error;
+    console.error(`bench:http: ${error.message}`);
+    return 1;
+  }
+  const started = performance.now();
+  const errors = NODES === undefined
+    ? await measureSingle(client)
+    : await measureNodes(client, NODES);
   console.log(
     `\nTotal ${((performance.now() - started) / 1000).toFixed(0)} s.`,
   );
-  const errors = rows.reduce((n, r) => n + r.result.errors, 0) +
-    (measured.long?.errors ?? 0);
   return errors === 0 ? 0 : 1;
 }
 

@@ -46,15 +46,25 @@ const MAX_P99_MS = 10;
 const P99_CONNECTIONS = 64;
 const RSS_TOLERANCE = 0.05;
 
-const int = (n: number) =>
+/** `n` rounded, with thousands separators; "-" when not a number. */
+export const int = (n: number): string =>
   Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "-";
-const dec = (n: number, digits = 2) =>
+/** `n` with `digits` decimals; "-" when not a number. */
+export const dec = (n: number, digits = 2): string =>
   Number.isFinite(n) ? n.toFixed(digits) : "-";
 const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
 const verdict = (met: boolean) => met ? "MET " : "MISS";
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-function markdownTable(header: string[], rows: string[][]): string {
+/**
+ * A Markdown table, its columns padded to their widest cell.
+ *
+ * @example
+ * ```ts
+ * markdownTable(["Nodes", "req/s"], [["1", "6,052"]]);
+ * ```
+ */
+export function markdownTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) =>
     Math.max(h.length, ...rows.map((r) => r[i].length))
   );

@@ -1,22 +1,20 @@
 /**
- * A server under measurement: a child process pinned to the server CPU,
- * its stderr drained (the last lines kept for the report), its CPU time and
- * memory read from `/proc`, stopped with SIGTERM (SIGKILL after a
- * deadline).
+ * A server under measurement: a child process pinned to its CPU, its
+ * stderr drained (the last lines kept for the report), its CPU time and
+ * memory read from `/proc` (`bench/proc.ts`), stopped with SIGTERM (SIGKILL
+ * after a deadline).
  *
- * CPU time is `utime + stime` of `/proc/<pid>/stat`: it covers every thread
- * of the process, the exited ones too (the kernel adds a thread's time to
- * its process when it exits), in clock ticks (`getconf CLK_TCK`, usually
- * 100 a second). `/proc/<pid>/schedstat` counts nanoseconds, but of the
- * main thread only, and a Deno server also works on helper threads: V8's
+ * CPU time is `utime + stime` of `/proc/<pid>/stat`, every thread, in clock
+ * ticks. `/proc/<pid>/schedstat` counts nanoseconds, but of the main thread
+ * only, and a Deno server also works on helper threads: V8's
  * garbage-collector and compiler threads, and the blocking pool that runs
  * file writes such as the audit log's. So `stat` is the measure, taken over
  * enough requests that a tick is small beside it; `schedstat` is read
- * beside it to show the main thread's share. Deno lets a script read
- * `/proc` only with `--allow-all`, so `cat` reads it.
+ * beside it to show the main thread's share.
  * @module
  */
-import { pinned } from "./pinning.ts";
+import { pinned, type Role } from "./pinning.ts";
+import { cpuTimeUs, readProc } from "./proc.ts";
 
 /** How long a server may take to start, and to stop after SIGTERM. */
 const START_MS = 60_000;
@@ -33,19 +31,6 @@ export interface Usage {
   /** Resident memory, KiB. */
   rssKiB: number;
 }
-
-async function output(command: string, args: string[]): Promise<string> {
-  const { success, stdout } = await new Deno.Command(command, {
-    args,
-    stdin: "null",
-    stderr: "null",
-  }).output();
-  if (!success) throw new Error(`${command} ${args.join(" ")} failed`);
-  return new TextDecoder().decode(stdout);
-}
-
-/** Clock ticks per second of `/proc/<pid>/stat`, read once. */
-let ticksPerSecond: number | undefined;
 
 function kill(child: Deno.ChildProcess, signal: Deno.Signal): void {
   try {
@@ -83,8 +68,8 @@ export class ServerProcess {
   }
 
   /**
-   * Spawns `args` of this Deno on the server CPU and waits until `ready`
-   * holds of its stderr so far.
+   * Spawns `args` of this Deno on the CPU of `role` (by default the first
+   * server's) and waits until `ready` holds of its stderr so far.
    *
    * @throws {Error} with its stderr when it exits, or takes over a minute.
    * @example
@@ -95,8 +80,9 @@ export class ServerProcess {
   static async start(
     args: string[],
     ready: (stderr: string) => boolean,
+    role: Role = 0,
   ): Promise<ServerProcess> {
-    const [command, pinnedArgs] = pinned("server", Deno.execPath(), args);
+    const [command, pinnedArgs] = pinned(role, Deno.execPath(), args);
     const child = new Deno.Command(command, {
       args: pinnedArgs,
       stdin: "null",
@@ -130,19 +116,15 @@ export class ServerProcess {
 
   /** Its counters now. */
   async usage(): Promise<Usage> {
-    ticksPerSecond ??= Number(await output("getconf", ["CLK_TCK"]));
     const proc = `/proc/${this.pid}`;
-    const [stat, schedstat, ...status] = (await output("cat", [
+    const [stat, schedstat, ...status] = (await readProc([
       `${proc}/stat`,
       `${proc}/schedstat`,
       `${proc}/status`,
     ])).split("\n");
-    // Fields after "(comm)": state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[11]) + Number(fields[12]);
     const rss = status.find((l) => l.startsWith("VmRSS:")) ?? "";
     return {
-      cpuUs: ticks * 1e6 / ticksPerSecond,
+      cpuUs: await cpuTimeUs(stat),
       mainThreadUs: Number(schedstat.split(" ")[0]) / 1000,
       rssKiB: Number(rss.replace(/\D/g, "")),
     };

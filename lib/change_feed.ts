@@ -75,7 +75,10 @@ export class ChangeFeed {
     return performance.now() - this.#goodSince <= this.boundMs;
   }
 
-  /** Reads and applies the changes made since the last poll. */
+  /**
+   * Reads and applies the changes made since the last poll; callers share
+   * the read under way.
+   */
   poll(): Promise<void> {
     this.#polling ??= this.#poll().finally(() => this.#polling = undefined);
     return this.#polling;

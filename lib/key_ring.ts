@@ -64,6 +64,8 @@ export interface LiveKey {
  */
 export interface CacheTrust {
   trusted(): boolean;
+  /** Catches up with the other nodes' changes (one read, shared by callers). */
+  poll(): Promise<void>;
 }
 
 /** What {@linkcode KeyRing.recover} did. */
@@ -235,7 +237,13 @@ export class KeyRing {
 
   /** A key by id (any account), or `undefined`. */
   async get(keyId: string): Promise<LiveKey | undefined> {
-    return this.cached(keyId) ?? await this.#read(keyId);
+    const cached = this.cached(keyId);
+    if (cached !== undefined) return cached;
+    if (await this.#caughtUp(this.#cache.has(keyId))) {
+      const caughtUp = this.cached(keyId);
+      if (caughtUp !== undefined) return caughtUp;
+    }
+    return await this.#read(keyId);
   }
 
   /**
@@ -245,6 +253,18 @@ export class KeyRing {
    */
   async reread(key: LiveKey): Promise<LiveKey | undefined> {
     return this.#trust === undefined ? key : await this.#read(key.record.keyId);
+  }
+
+  /**
+   * When trust lapsed (a late or failed read of the feed) and `worth` it (the
+   * cache holds what is asked), one read of the feed, shared by every
+   * caller, rather than one store read per request; whether it succeeded.
+   */
+  async #caughtUp(worth: boolean): Promise<boolean> {
+    if (!worth || this.#trust === undefined || this.#trust.trusted()) {
+      return false;
+    }
+    return await this.#trust.poll().then(() => true, () => false);
   }
 
   async #read(keyId: string): Promise<LiveKey | undefined> {
@@ -305,7 +325,11 @@ export class KeyRing {
     accountId: string,
     aliasName: string,
   ): Promise<string | undefined> {
-    const cached = this.cachedAliasTarget(accountId, aliasName);
+    const name = `${accountId}/${aliasName}`;
+    const cached = this.cachedAliasTarget(accountId, aliasName) ??
+      (await this.#caughtUp(this.#aliases.has(name))
+        ? this.cachedAliasTarget(accountId, aliasName)
+        : undefined);
     if (cached !== undefined) return cached;
     const generation = this.#aliasGeneration;
     const alias = await this.#store.getAlias(accountId, aliasName);
@@ -314,7 +338,7 @@ export class KeyRing {
       alias !== undefined && generation === this.#aliasGeneration &&
       !this.#beside
     ) {
-      this.#aliases.set(`${accountId}/${aliasName}`, alias.keyId);
+      this.#aliases.set(name, alias.keyId);
     }
     return alias?.keyId;
   }
