@@ -240,7 +240,8 @@ export class Credentials implements SecretSource, AsyncDisposable {
    * The secret of an active access key, else undefined.
    *
    * A cached key is trusted until the table changes: its data version,
-   * checked at most once per {@linkcode REVALIDATE_MS}, shows that, and
+   * checked at most once per {@linkcode REVALIDATE_MS} (in the background
+   * from half that, so that a busy server does not wait for it), shows that, and
    * every cached secret is then zeroed and forgotten, to be read and
    * decrypted again on next use. So a revocation elsewhere takes effect
    * within that time; one made through this object, at once.
@@ -253,7 +254,12 @@ export class Credentials implements SecretSource, AsyncDisposable {
    * and the cache may be stale.
    */
   async resolve(accessKeyId: string): Promise<SigningSecret | undefined> {
-    if (this.#clock() >= this.#trustedUntil) await this.#revalidate();
+    const now = this.#clock();
+    if (now >= this.#trustedUntil) await this.#revalidate();
+    else if (now >= this.#trustedUntil - REVALIDATE_MS / 2) {
+      // Ahead of time, in the background: under load no request waits.
+      this.#revalidate().catch(() => {});
+    }
     for (;;) {
       const known = this.#cache.get(accessKeyId);
       if (known !== undefined) return known;
