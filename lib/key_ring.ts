@@ -273,7 +273,14 @@ export class KeyRing {
     // Another caller may have loaded it while this one awaited the store.
     const known = this.#cache.get(keyId);
     if (record === undefined) {
-      if (known !== undefined) this.#forget(known);
+      if (known !== undefined) {
+        // Deleted by another process: its HSM objects here go too.
+        this.#forget(known);
+        for (const version of known.versions.values()) {
+          version.handle = undefined;
+          this.#material.release(version.record.materialId);
+        }
+      }
       return undefined;
     }
     let key: LiveKey;
@@ -358,7 +365,18 @@ export class KeyRing {
     return this.#exclusive(key, async () => {
       precondition();
       const keyId = key.record.keyId;
-      const materials = await this.#store.deleteKey(keyId, this.#now());
+      let materials: Uint8Array[];
+      try {
+        materials = await this.#store.deleteKey(
+          keyId,
+          this.#now(),
+          key.record.serial,
+        );
+      } catch (error) {
+        // Changed by another node (its deletion cancelled?): take its state.
+        if (error instanceof StaleRecordError) await this.#read(keyId);
+        throw error;
+      }
       this.#forget(key);
       for (const materialId of materials) await this.#discard(materialId);
     });
@@ -385,7 +403,8 @@ export class KeyRing {
       versions: [version.record],
     };
     try {
-      await this.#store.insertKey(record, quota);
+      const serial = await this.#store.insertKey(record, quota);
+      if (serial !== undefined) record.serial = serial;
     } catch (error) {
       await this.#discardAfterFailure(version.record.materialId);
       throw error instanceof QuotaReachedError ? quotaError(quota) : error;
@@ -448,7 +467,11 @@ export class KeyRing {
       origin,
     );
     try {
-      await this.#store.addVersion(key.record.keyId, version.record);
+      await this.#store.addVersion(
+        key.record.keyId,
+        version.record,
+        key.record.serial,
+      );
     } catch (error) {
       await this.#discardAfterFailure(version.record.materialId);
       if (error instanceof StaleRecordError) await this.#read(key.record.keyId);
@@ -507,7 +530,13 @@ export class KeyRing {
     );
     if (range === undefined) {
       if (this.#beside) return this.#awaitOwnerRotation(key);
-      await this.#rotate(key, "AUTOMATIC");
+      try {
+        await this.#rotate(key, "AUTOMATIC");
+      } catch (error) {
+        // Another node rotated (or changed) the key first: `key` now holds
+        // what the store has, and the caller tries its current version.
+        if (!(error instanceof StaleRecordError)) throw error;
+      }
       return;
     }
     version.used = range.from;

@@ -32,9 +32,7 @@ export async function underLease<T>(
   waitMs: number = LEASE_MS + 10_000,
 ): Promise<T> {
   const deadline = Date.now() + waitMs;
-  while (
-    !await store.takeLease(name, holder, Date.now(), Date.now() + LEASE_MS)
-  ) {
+  while (!await store.takeLease(name, holder, LEASE_MS)) {
     if (Date.now() > deadline) {
       throw new KMSInternalException(
         `another okms node has held the "${name}" lease for over ${waitMs} ms`,
@@ -45,6 +43,8 @@ export async function underLease<T>(
   try {
     return await work();
   } finally {
-    await store.releaseLease(name, holder);
+    // A release that fails (the database went away) must not hide what
+    // `work` did or threw; the lease then runs out by itself.
+    await store.releaseLease(name, holder).catch(() => {});
   }
 }

@@ -181,9 +181,11 @@ export interface MetadataStore {
    * holds at most `quota` keys, and clears the material's journal entry, in
    * one transaction.
    *
+   * Returns the new row's `serial` where the store keeps one.
+   *
    * @throws {QuotaReachedError} when the account holds `quota` keys already.
    */
-  insertKey(record: KeyRecord, quota: number): Promise<void>;
+  insertKey(record: KeyRecord, quota: number): Promise<number | undefined>;
   /** A key with its versions, or `undefined`. */
   getKey(keyId: string): Promise<KeyRecord | undefined>;
   /** The account's default key, or `undefined` if it has none yet. */
@@ -209,15 +211,23 @@ export interface MetadataStore {
    * Appends a version (and its wrapped material, as {@linkcode insertKey})
    * and clears its material's journal entry.
    *
-   * @throws {StaleRecordError} when another node added that version first.
+   * @throws {StaleRecordError} when another node added that version first,
+   * or `serial` is given and the key has changed since it was read.
    */
-  addVersion(keyId: string, version: KeyVersionRecord): Promise<void>;
+  addVersion(
+    keyId: string,
+    version: KeyVersionRecord,
+    serial?: number,
+  ): Promise<void>;
   /**
    * Deletes a key, its versions (with their wrapped material) and aliases,
    * and journals its versions' material for destruction, in one
-   * transaction; returns the material ids.
+   * transaction; returns the material ids (none when it is gone already).
+   *
+   * @throws {StaleRecordError} when `serial` is given and the key has
+   * changed since it was read (e.g. its deletion was cancelled).
    */
-  deleteKey(keyId: string, at: number): Promise<Uint8Array[]>;
+  deleteKey(keyId: string, at: number, serial?: number): Promise<Uint8Array[]>;
   /** Ids of keys whose deletion or automatic rotation is due at `now`. */
   dueKeys(now: number): Promise<string[]>;
   /**
@@ -338,15 +348,11 @@ export interface SharedStore {
   /** Deletes the changes made before `before` (epoch ms), but not the newest. */
   pruneChanges(before: number): Promise<void>;
   /**
-   * Takes or renews lease `name` for `holder` until `until` (epoch ms),
-   * unless another holder's lease runs past `now`; true when `holder` has it.
+   * Takes or renews lease `name` for `holder`, for `ttlMs` by the
+   * database's clock, unless another holder's lease is still running; true
+   * when `holder` has it.
    */
-  takeLease(
-    name: string,
-    holder: string,
-    now: number,
-    until: number,
-  ): Promise<boolean>;
+  takeLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
   /** Gives up lease `name` if `holder` has it. */
   releaseLease(name: string, holder: string): Promise<void>;
   /** The tokens admitted to hold the domain keys, first the one bound first. */

@@ -313,11 +313,16 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
     if (!/^\d{12}$/.test(accountId)) {
       throw new ValidationException("an account id is 12 digits");
     }
-    if (await this.#store.hasAccount(accountId)) {
-      throw new AlreadyExistsException(`account ${accountId} exists already`);
-    }
-    await this.#store.createAccount(accountId, this.config.now());
-    await this.#ensureDefaultKey(accountId);
+    // Under the setup lease, where a starting node makes missing default keys.
+    await this.setUpOnce(async () => {
+      if (await this.#store.hasAccount(accountId)) {
+        throw new AlreadyExistsException(
+          `account ${accountId} exists already`,
+        );
+      }
+      await this.#store.createAccount(accountId, this.config.now());
+      await this.#ensureDefaultKey(accountId);
+    });
     return new OkmsAccount(this.#kms, accountId);
   }
 
@@ -430,14 +435,12 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
   async #maintainer(): Promise<boolean> {
     const { shared, nodeId } = this.#parts;
     if (shared === undefined) return true;
-    const wallClock = Date.now();
     const held = await shared.takeLease(
       MAINTENANCE_LEASE,
       nodeId,
-      wallClock,
-      wallClock + Math.max(LEASE_MS, 3 * this.config.maintenanceIntervalMs),
+      Math.max(LEASE_MS, 3 * this.config.maintenanceIntervalMs),
     );
-    if (held) await shared.pruneChanges(wallClock - CHANGES_KEPT_MS);
+    if (held) await shared.pruneChanges(Date.now() - CHANGES_KEPT_MS);
     return held;
   }
 
@@ -466,7 +469,8 @@ export class Okms extends OkmsAccount implements AsyncDisposable {
   }
 
   async #ensureDefaultKey(accountId: string): Promise<void> {
-    // In a cluster this runs under the setup lease: no other node makes it.
+    // In a cluster this runs under the setup lease (open, createAccount): no
+    // other node makes it meanwhile.
     if (await this.#store.getDefaultKey(accountId) !== undefined) return;
     await this.#kms.ring.create({
       keyId: crypto.randomUUID(),

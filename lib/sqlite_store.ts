@@ -197,7 +197,7 @@ export class SqliteStore implements MetadataStore, DomainKeyStore {
     );
   }
 
-  insertKey(record: KeyRecord, quota: number): Promise<void> {
+  insertKey(record: KeyRecord, quota: number): Promise<undefined> {
     return this.#async(() =>
       this.#transaction(() => {
         if (this.#count(record.accountId) >= quota) {
@@ -226,6 +226,7 @@ export class SqliteStore implements MetadataStore, DomainKeyStore {
         for (const version of record.versions) {
           this.#insertVersion(record.keyId, version);
         }
+        return undefined; // one node: no serials
       })
     );
   }

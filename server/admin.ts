@@ -26,8 +26,9 @@ deno task admin <command> [--data-dir <dir>] [--database-url <url>] [--region <n
 
 A new machine's HSM joins a cluster (--database-url) in three steps:
   transfer-request --out <file>      on the new machine: its transfer key; prints a fingerprint
-  transfer-grant --in <file> --out <file> [--fingerprint <f>]
+  transfer-grant --in <file> --out <file> --fingerprint <f>
                                      on a cluster machine: the domain keys, wrapped to that key
+                                     (the fingerprint the new machine printed, read out of band)
   transfer-accept --in <file>        on the new machine: unwraps them; its HSM is then admitted
 
 Every command works beside a running server, which sees new access keys at
@@ -52,7 +53,7 @@ const COMMANDS = [
 /** The file flags each step of a domain key transfer needs. */
 const TRANSFER_FILES = {
   "transfer-request": ["out"],
-  "transfer-grant": ["in", "out"],
+  "transfer-grant": ["in", "out", "fingerprint"],
   "transfer-accept": ["in"],
 } as const;
 

@@ -78,6 +78,16 @@ Deno.test("a machine with its own HSM joins the cluster", async (t) => {
           0o600,
         );
 
+        const unchecked = await admin([
+          "transfer-grant",
+          ...member,
+          "--in",
+          `${dir}/request.json`,
+          "--out",
+          `${dir}/unchecked.json`,
+        ]);
+        assert.equal(unchecked.code, 2, "the fingerprint is required");
+        assert.match(unchecked.stderr, /transfer-grant needs --fingerprint/);
         const forged = await admin([
           "transfer-grant",
           ...member,
@@ -97,6 +107,8 @@ Deno.test("a machine with its own HSM joins the cluster", async (t) => {
           `${dir}/request.json`,
           "--out",
           `${dir}/from-new.json`,
+          "--fingerprint",
+          fingerprint,
         ]);
         assert.equal(fromNew.code, 1);
         assert.match(fromNew.stderr, /is not admitted to the cluster/);

@@ -186,28 +186,64 @@ Deno.test("PostgresStore for a cluster", async (t) => {
   );
 
   await t.step(
-    "a lease is one node's until it gives it up or it runs out",
+    "a lease is one node's until it gives it up or it runs out (by the database's clock)",
     async () => {
       await using n = await nodes();
-      assert.equal(await n.a.takeLease("maintenance", "A", 1_000, 2_000), true);
+      assert.equal(await n.a.takeLease("maintenance", "A", 60_000), true);
+      assert.equal(await n.b.takeLease("maintenance", "B", 60_000), false);
       assert.equal(
-        await n.b.takeLease("maintenance", "B", 1_500, 2_500),
-        false,
+        await n.a.takeLease("maintenance", "A", 150),
+        true,
+        "renewed",
       );
-      assert.equal(await n.a.takeLease("maintenance", "A", 1_600, 3_000), true);
-      assert.equal(
-        await n.b.takeLease("maintenance", "B", 2_999, 4_000),
-        false,
-      );
-      assert.equal(await n.b.takeLease("maintenance", "B", 3_000, 4_000), true);
+      assert.equal(await n.b.takeLease("maintenance", "B", 60_000), false);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      assert.equal(await n.b.takeLease("maintenance", "B", 60_000), true);
       await n.a.releaseLease("maintenance", "A"); // not A's any more: no effect
-      assert.equal(
-        await n.a.takeLease("maintenance", "A", 3_100, 5_000),
-        false,
-      );
+      assert.equal(await n.a.takeLease("maintenance", "A", 60_000), false);
       await n.b.releaseLease("maintenance", "B");
-      assert.equal(await n.a.takeLease("maintenance", "A", 3_100, 5_000), true);
-      assert.equal(await n.b.takeLease("setup", "B", 3_100, 5_000), true);
+      assert.equal(await n.a.takeLease("maintenance", "A", 60_000), true);
+      assert.equal(await n.b.takeLease("setup", "B", 60_000), true);
+    },
+  );
+
+  await t.step(
+    "versions, deletions and aliases are refused on a stale serial; only a key's own changes bump it",
+    async () => {
+      await using n = await nodes();
+      const key = newKeyRecord(ACCOUNT);
+      assert.equal(await n.a.insertKey(key, 20), 0);
+      const alias = {
+        accountId: ACCOUNT,
+        aliasName: "alias/k",
+        keyId: key.keyId,
+        createdAt: 1,
+        updatedAt: 1,
+      };
+      await n.a.createAlias(alias, 10);
+      const version = (v: number) => ({
+        ...key.versions[0],
+        version: v,
+        materialId: crypto.getRandomValues(new Uint8Array(16)),
+      });
+      await n.a.addVersion(key.keyId, version(2), 0);
+      assert.equal((await n.b.getKey(key.keyId))!.serial, 0);
+      await n.b.updateKey({
+        ...(await n.b.getKey(key.keyId))!,
+        state: "Disabled",
+      });
+      await assert.rejects(
+        n.a.addVersion(key.keyId, version(3), 0),
+        StaleRecordError,
+      );
+      await assert.rejects(n.a.deleteKey(key.keyId, 5, 0), StaleRecordError);
+      assert.equal((await n.a.getKey(key.keyId))!.versions.length, 2, "kept");
+      assert.ok((await n.a.deleteKey(key.keyId, 5, 1)).length === 2);
+      assert.deepEqual(
+        await n.a.deleteKey(key.keyId, 6, 1),
+        [],
+        "gone already",
+      );
     },
   );
 

@@ -717,17 +717,23 @@ interface ParsedGrant {
   keys: ParsedKey[];
 }
 
+/** The bit length of a big-endian unsigned integer (leading zeros do not count). */
+function bitLength(value: Uint8Array): number {
+  const first = value.findIndex((byte) => byte !== 0);
+  if (first < 0) return 0;
+  return (value.length - first - 1) * 8 + (32 - Math.clz32(value[first]));
+}
+
 function parseRequest(request: TransferRequest): ParsedRequest {
   const what = "the transfer request";
   if (request?.format !== REQUEST_FORMAT) {
     throw new DomainKeyTransferError(`${what} is not a ${REQUEST_FORMAT}`);
   }
   const modulus = bytes(request.modulus, `${what}'s modulus`, "base64");
-  if (modulus.length < TRANSFER_KEY_BITS / 8) {
+  const bits = bitLength(modulus);
+  if (bits < TRANSFER_KEY_BITS) {
     throw new DomainKeyTransferError(
-      `${what}'s RSA key has ${
-        modulus.length * 8
-      } bits: okms wraps domain keys only under ${TRANSFER_KEY_BITS} bits or more`,
+      `${what}'s RSA key has ${bits} bits: okms wraps domain keys only under ${TRANSFER_KEY_BITS} bits or more`,
     );
   }
   const hashes = request.oaepHashes;

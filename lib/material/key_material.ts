@@ -41,6 +41,12 @@ export interface KeyMaterial {
    */
   destroy(materialId: Uint8Array): void;
   /**
+   * Lets go of what this process holds for `materialId` (for wrapped
+   * material: the key unwrapped for use), leaving the material itself to
+   * whoever destroys it: for a key another node deleted.
+   */
+  release(materialId: Uint8Array): void;
+  /**
    * Removes what a crash inside generation left that no material id names
    * (half-written objects), where this material owns its HSM outright.
    * `creationUnderWay` is asked after the leftovers are found: when it says

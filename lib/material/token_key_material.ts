@@ -86,6 +86,9 @@ export class TokenKeyMaterial implements KeyMaterial {
     destroyTokenKeys(this.#hsm, materialId, cmkLabel(materialId));
   }
 
+  /** Nothing to let go of: a token object is found again at each start. */
+  release(): void {}
+
   sweep(
     creationUnderWay: () => Promise<boolean>,
     before: number,

@@ -107,13 +107,18 @@ export class WrappedKeyMaterial implements KeyMaterial {
    * token objects it names (a domain key journaled for destruction).
    */
   destroy(materialId: Uint8Array): void {
+    this.release(materialId);
+    this.domainKeys.destroy(materialId);
+  }
+
+  /** Destroys the key unwrapped for use from `materialId`'s version, if any. */
+  release(materialId: Uint8Array): void {
     const name = materialId.toHex();
     const inUse = this.#inUse.get(name);
     if (inUse !== undefined) {
       this.#hsm.destroy(inUse);
       this.#inUse.delete(name);
     }
-    this.domainKeys.destroy(materialId);
   }
 
   /**

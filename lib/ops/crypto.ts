@@ -166,7 +166,10 @@ async function openBlob(
   let key = scope.cachedOwnKey(parsed.keyId) ??
     await scope.ownKey(parsed.keyId);
   let version = key?.versions.get(parsed.keyVersion);
-  if (key !== undefined && version === undefined) {
+  if (
+    key !== undefined && version === undefined &&
+    parsed.keyVersion > key.current.record.version
+  ) {
     // In a cluster, another node may have made that version just now.
     key = await scope.reread(key);
     version = key?.versions.get(parsed.keyVersion);

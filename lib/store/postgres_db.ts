@@ -252,15 +252,14 @@ function unavailable(error: unknown): unknown {
   if (isDatabaseError(error)) {
     if (!unavailableState(error.code)) return error;
     return new PostgresUnavailableError(
-      `the PostgreSQL metadata database failed: ${error.message}`,
+      `the metadata database is unavailable (SQLSTATE ${error.code}); retry later`,
       { cause: error },
     );
   }
-  // Anything else pg throws: refused or broken connections, timeouts.
+  // Anything else pg throws: refused or broken connections, timeouts. The
+  // details (addresses, names) stay in `cause`, out of clients' answers.
   return new PostgresUnavailableError(
-    `the PostgreSQL metadata database is unreachable: ${
-      (error as Error)?.message ?? String(error)
-    }`,
+    "the metadata database is unreachable; retry later",
     { cause: error },
   );
 }

@@ -81,11 +81,13 @@ const KEY_COLUMNS = `k.id, k.account_id, k.description, k.state,
  *
  * Every change is one transaction. Changes that read before they write
  * (the key quota, alias quota and names, versions, deletion, the
- * encryption reservation) first write the row they are serialized on (the
- * account's or the key's `serial`, or the version's count itself), so
- * concurrent changes from several nodes queue on that row lock at READ
- * COMMITTED and conflict, then are run again, under snapshot or
- * serializable isolation.
+ * encryption reservation) first lock the row they are serialized on (the
+ * account's `serial` is bumped, the key's row is locked `FOR UPDATE`, the
+ * version's count is itself the write), so concurrent changes from several
+ * nodes queue on that row lock at READ COMMITTED and conflict, then are run
+ * again, under snapshot or serializable isolation. A key's `serial` counts
+ * the changes of its own fields: a change computed from an older read is
+ * refused ({@linkcode StaleRecordError}).
  *
  * While the database is down, calls fail within the connect timeout with
  * a {@linkcode PostgresUnavailableError}; they work again once it is back,
@@ -171,7 +173,7 @@ export class PostgresStore
     return rows.map((row) => row.id);
   }
 
-  insertKey(record: KeyRecord, quota: number): Promise<void> {
+  insertKey(record: KeyRecord, quota: number): Promise<number> {
     const s = this.#s;
     return this.#db.transaction(async (sql) => {
       // Creations in one account queue here, so the count below is theirs.
@@ -216,6 +218,7 @@ export class PostgresStore
       for (const version of record.versions) {
         await this.#insertVersion(sql, record.keyId, version);
       }
+      return 0; // the new row's serial
     });
   }
 
@@ -309,9 +312,13 @@ export class PostgresStore
     });
   }
 
-  addVersion(keyId: string, version: KeyVersionRecord): Promise<void> {
+  addVersion(
+    keyId: string,
+    version: KeyVersionRecord,
+    serial?: number,
+  ): Promise<void> {
     return this.#db.transaction(async (sql) => {
-      await this.#lockKey(sql, keyId);
+      await this.#lockKey(sql, keyId, serial);
       try {
         await this.#insertVersion(sql, keyId, version);
       } catch (error) {
@@ -326,14 +333,19 @@ export class PostgresStore
     });
   }
 
-  deleteKey(keyId: string, at: number): Promise<Uint8Array[]> {
+  deleteKey(
+    keyId: string,
+    at: number,
+    serial?: number,
+  ): Promise<Uint8Array[]> {
     const s = this.#s;
     return this.#db.transaction(async (sql) => {
-      const locked = await sql.query(
-        `UPDATE ${s}.keys SET serial = serial + 1 WHERE id = $1 RETURNING id`,
-        [keyId],
-      );
-      if (locked.length === 0) return [];
+      try {
+        await this.#lockKey(sql, keyId, serial);
+      } catch (error) {
+        if (error instanceof NotFoundException) return []; // gone already
+        throw error;
+      }
       const materials = (await sql.query<{ material_id: Uint8Array }>(
         `SELECT material_id FROM ${s}.key_versions WHERE key_id = $1
          ORDER BY version`,
@@ -615,16 +627,17 @@ export class PostgresStore
   async takeLease(
     name: string,
     holder: string,
-    now: number,
-    until: number,
+    ttlMs: number,
   ): Promise<boolean> {
+    // The database's clock, not the nodes': theirs may disagree.
+    const now = `(extract(epoch FROM clock_timestamp()) * 1000)::BIGINT`;
     const rows = await this.#db.query(
       `INSERT INTO ${this.#s}.leases AS l (name, holder, until)
-       VALUES ($1, $2, $4)
-       ON CONFLICT (name) DO UPDATE SET holder = $2, until = $4
-       WHERE l.holder = $2 OR l.until <= $3
+       VALUES ($1, $2, ${now} + $3)
+       ON CONFLICT (name) DO UPDATE SET holder = $2, until = ${now} + $3
+       WHERE l.holder = $2 OR l.until <= ${now}
        RETURNING holder`,
-      [name, holder, now, until],
+      [name, holder, ttlMs],
     );
     return rows.length > 0;
   }
@@ -688,29 +701,35 @@ export class PostgresStore
     return rows.map((row) => ({ keyId: row.key_id, version: row.version }));
   }
 
-  async rewrapVersion(
+  rewrapVersion(
     ref: VersionRef,
     from: Uint8Array,
     wrapped: WrappedMaterial,
   ): Promise<boolean> {
     // One conditional UPDATE: a concurrent re-wrap or deletion makes it miss.
-    const rows = await this.#db.query(
-      `UPDATE ${this.#s}.wrapped_material
+    return this.#db.transaction(async (sql) => {
+      const rows = await sql.query(
+        `UPDATE ${this.#s}.wrapped_material
        SET domain_key_id = $1, algorithm = $2, blob = $3
        WHERE domain_key_id = $4 AND material_id = (
          SELECT material_id FROM ${this.#s}.key_versions
          WHERE key_id = $5 AND version = $6)
        RETURNING 1`,
-      [
-        wrapped.domainKeyId,
-        wrapped.algorithm,
-        wrapped.blob,
-        from,
-        ref.keyId,
-        ref.version,
-      ],
-    );
-    return rows.length > 0;
+        [
+          wrapped.domainKeyId,
+          wrapped.algorithm,
+          wrapped.blob,
+          from,
+          ref.keyId,
+          ref.version,
+        ],
+      );
+      if (rows.length === 0) return false;
+      // Other nodes must unwrap it from its new blob before the old domain
+      // key is retired.
+      await this.#recordChange(sql, ref.keyId, null);
+      return true;
+    });
   }
 
   async retireDomainKey(id: Uint8Array, at: number): Promise<boolean> {
@@ -756,18 +775,27 @@ export class PostgresStore
   }
 
   /**
-   * Serializes the transaction on the key's row.
+   * Serializes the transaction on the key's row (a row lock, which also
+   * makes concurrent writers conflict under snapshot or serializable
+   * isolation) without changing its serial: only a change of the key's own
+   * fields does.
    *
    * @throws {NotFoundException} when the key does not exist.
+   * @throws {StaleRecordError} when `serial` is given and the row has
+   * changed since.
    */
-  async #lockKey(sql: Sql, keyId: string): Promise<void> {
-    const rows = await sql.query(
-      `UPDATE ${this.#s}.keys SET serial = serial + 1 WHERE id = $1
-       RETURNING id`,
+  async #lockKey(sql: Sql, keyId: string, serial?: number): Promise<void> {
+    const [row] = await sql.query<{ serial: number }>(
+      `SELECT serial FROM ${this.#s}.keys WHERE id = $1 FOR UPDATE`,
       [keyId],
     );
-    if (rows.length === 0) {
+    if (row === undefined) {
       throw new NotFoundException(`key ${keyId} no longer exists`);
+    }
+    if (serial !== undefined && row.serial !== serial) {
+      throw new StaleRecordError(
+        `key ${keyId} was changed by another node meanwhile`,
+      );
     }
   }
 
