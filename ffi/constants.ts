@@ -73,12 +73,16 @@ export const CKR = {
   USER_PIN_NOT_INITIALIZED: 0x102,
   USER_TYPE_INVALID: 0x103,
   USER_ANOTHER_ALREADY_LOGGED_IN: 0x104,
+  SIGNATURE_INVALID: 0xc0,
+  SIGNATURE_LEN_RANGE: 0xc1,
   WRAPPED_KEY_INVALID: 0x110,
   WRAPPED_KEY_LEN_RANGE: 0x112,
   WRAPPING_KEY_HANDLE_INVALID: 0x113,
   WRAPPING_KEY_SIZE_RANGE: 0x114,
   WRAPPING_KEY_TYPE_INCONSISTENT: 0x115,
   RANDOM_NO_RNG: 0x121,
+  DOMAIN_PARAMS_INVALID: 0x130,
+  CURVE_NOT_SUPPORTED: 0x140,
   BUFFER_TOO_SMALL: 0x150,
   CRYPTOKI_NOT_INITIALIZED: 0x190,
   CRYPTOKI_ALREADY_INITIALIZED: 0x191,
@@ -109,12 +113,18 @@ export const CKA = {
   WRAP: 0x106,
   UNWRAP: 0x107,
   SIGN: 0x108,
+  SIGN_RECOVER: 0x109,
   VERIFY: 0x10a,
+  VERIFY_RECOVER: 0x10b,
   DERIVE: 0x10c,
   MODULUS: 0x120,
   MODULUS_BITS: 0x121,
   PUBLIC_EXPONENT: 0x122,
   VALUE_LEN: 0x161,
+  /** DER `ECParameters` (a named curve's OID) of an EC or Edwards key. */
+  EC_PARAMS: 0x180,
+  /** DER OCTET STRING holding the public point of an EC or Edwards key. */
+  EC_POINT: 0x181,
   EXTRACTABLE: 0x162,
   LOCAL: 0x163,
   NEVER_EXTRACTABLE: 0x164,
@@ -133,14 +143,53 @@ export const CKO = {
   SECRET_KEY: 0x4,
 } as const;
 /** Key types (`CKK_*`). */
-export const CKK = { RSA: 0x0, AES: 0x1f } as const;
+export const CKK = {
+  RSA: 0x0,
+  EC: 0x3,
+  GENERIC_SECRET: 0x10,
+  AES: 0x1f,
+  SHA256_HMAC: 0x2b,
+  SHA384_HMAC: 0x2c,
+  SHA512_HMAC: 0x2d,
+  SHA224_HMAC: 0x2e,
+  EC_EDWARDS: 0x40,
+} as const;
 /** Mechanisms (`CKM_*`). */
 export const CKM = {
   RSA_PKCS_KEY_PAIR_GEN: 0x0,
+  /** RSASSA-PKCS1-v1_5 on a DigestInfo the caller built. */
+  RSA_PKCS: 0x1,
   /** RSA-OAEP; its parameter is a `CK_RSA_PKCS_OAEP_PARAMS`. */
   RSA_PKCS_OAEP: 0x9,
+  /** RSASSA-PSS on a digest; its parameter is a `CK_RSA_PKCS_PSS_PARAMS`. */
+  RSA_PKCS_PSS: 0xd,
+  SHA256_RSA_PKCS: 0x40,
+  SHA384_RSA_PKCS: 0x41,
+  SHA512_RSA_PKCS: 0x42,
+  SHA256_RSA_PKCS_PSS: 0x43,
+  SHA384_RSA_PKCS_PSS: 0x44,
+  SHA512_RSA_PKCS_PSS: 0x45,
   SHA_1: 0x220,
   SHA256: 0x250,
+  SHA256_HMAC: 0x251,
+  SHA224: 0x255,
+  SHA224_HMAC: 0x256,
+  SHA384: 0x260,
+  SHA384_HMAC: 0x261,
+  SHA512: 0x270,
+  SHA512_HMAC: 0x271,
+  GENERIC_SECRET_KEY_GEN: 0x350,
+  EC_KEY_PAIR_GEN: 0x1040,
+  /** ECDSA on a digest the caller computed. */
+  ECDSA: 0x1041,
+  ECDSA_SHA256: 0x1044,
+  ECDSA_SHA384: 0x1045,
+  ECDSA_SHA512: 0x1046,
+  /** ECDH; its parameter is a `CK_ECDH1_DERIVE_PARAMS`. */
+  ECDH1_DERIVE: 0x1050,
+  EC_EDWARDS_KEY_PAIR_GEN: 0x1055,
+  /** EdDSA (pure Ed25519 without parameter). */
+  EDDSA: 0x1057,
   AES_KEY_GEN: 0x1080,
   AES_ECB: 0x1081,
   AES_GCM: 0x1087,
@@ -150,7 +199,15 @@ export const CKM = {
   AES_KEY_WRAP_PAD: 0x210a,
 } as const;
 /** Mask generation functions of RSA-OAEP (`CKG_*`). */
-export const CKG = { MGF1_SHA1: 0x1, MGF1_SHA256: 0x2 } as const;
+export const CKG = {
+  MGF1_SHA1: 0x1,
+  MGF1_SHA256: 0x2,
+  MGF1_SHA384: 0x3,
+  MGF1_SHA512: 0x4,
+  MGF1_SHA224: 0x5,
+} as const;
+/** Key derivation functions applied to an ECDH shared secret (`CKD_*`). */
+export const CKD = { NULL: 0x1 } as const;
 /** Where RSA-OAEP's encoding parameter (label) comes from (`CKZ_*`). */
 export const CKZ = { DATA_SPECIFIED: 0x1 } as const;
 /** User types (`CKU_*`). */
@@ -172,7 +229,11 @@ export const CKF = {
   /** `CK_MECHANISM_INFO.flags`. */
   ENCRYPT: 0x100,
   DECRYPT: 0x200,
+  SIGN: 0x800,
+  VERIFY: 0x2000,
   GENERATE: 0x8000,
+  GENERATE_KEY_PAIR: 0x10000,
   WRAP: 0x20000,
   UNWRAP: 0x40000,
+  DERIVE: 0x80000,
 } as const;

@@ -9,3 +9,6 @@ export * from "./pkcs11.ts";
 export * from "./structs.ts";
 export * from "./aes_gcm.ts";
 export * from "./rsa_oaep.ts";
+export * from "./hashes.ts";
+export * from "./rsa_pss.ts";
+export * from "./ecdh.ts";

@@ -498,6 +498,83 @@ export class Pkcs11 {
     return readUlong(this.#count);
   }
 
+  /** `C_SignInit`. */
+  signInit(session: number, mechanism: MechanismStruct, key: number): void {
+    check("C_SignInit", this.#fn.C_SignInit(session, mechanism.struct, key));
+  }
+
+  /**
+   * `C_Sign` (single part) of `data` into `output`; returns the bytes
+   * written. `output` must be large enough (the modulus length for RSA,
+   * twice the order's length for ECDSA, 64 bytes for Ed25519, the hash
+   * length for HMAC): a short buffer ends the operation.
+   */
+  sign(session: number, data: Uint8Array, output: Uint8Array): number {
+    writeUlong(this.#count, output.byteLength);
+    check(
+      "C_Sign",
+      this.#fn.C_Sign(
+        session,
+        nonNull(data),
+        data.byteLength,
+        output,
+        this.#count,
+      ),
+    );
+    return readUlong(this.#count);
+  }
+
+  /** `C_VerifyInit`. */
+  verifyInit(session: number, mechanism: MechanismStruct, key: number): void {
+    check(
+      "C_VerifyInit",
+      this.#fn.C_VerifyInit(session, mechanism.struct, key),
+    );
+  }
+
+  /**
+   * `C_Verify` (single part): whether `signature` is valid for `data`.
+   * `CKR_SIGNATURE_INVALID` and `CKR_SIGNATURE_LEN_RANGE` answer `false`;
+   * any other failure throws.
+   */
+  verify(session: number, data: Uint8Array, signature: Uint8Array): boolean {
+    const rv = Number(
+      this.#fn.C_Verify(
+        session,
+        nonNull(data),
+        data.byteLength,
+        nonNull(signature),
+        signature.byteLength,
+      ),
+    );
+    if (rv === CKR.SIGNATURE_INVALID || rv === CKR.SIGNATURE_LEN_RANGE) {
+      return false;
+    }
+    check("C_Verify", rv);
+    return true;
+  }
+
+  /** `C_DeriveKey`: a new key object from `baseKey`, `mechanism` and `template`. */
+  deriveKey(
+    session: number,
+    mechanism: MechanismStruct,
+    baseKey: number,
+    template: Template,
+  ): number {
+    check(
+      "C_DeriveKey",
+      this.#fn.C_DeriveKey(
+        session,
+        mechanism.struct,
+        baseKey,
+        template.struct,
+        template.count,
+        this.#handle,
+      ),
+    );
+    return readUlong(this.#handle);
+  }
+
   /** `C_GenerateRandom`: fills `output` from the token's RNG. */
   generateRandom(session: number, output: Uint8Array): void {
     check(
@@ -510,6 +587,16 @@ export class Pkcs11 {
 function check(fn: Pkcs11FunctionName, rv: number | bigint): void {
   if (Number(rv) !== CKR.OK) throw new Pkcs11Error(fn, Number(rv));
 }
+
+/**
+ * `data`, or a one-byte buffer in its place when it is empty: an empty
+ * `Uint8Array` reaches C as NULL, which modules refuse even with a zero
+ * length (`CKR_ARGUMENTS_BAD`). The length passed stays `data`'s.
+ */
+function nonNull(data: Uint8Array): Uint8Array {
+  return data.byteLength === 0 ? ONE_BYTE : data;
+}
+const ONE_BYTE = fixedBuffer(1);
 
 function readUlongs(buffer: Uint8Array, count: number): number[] {
   return Array.from({ length: count }, (_, i) => readUlong(buffer, i * 8));

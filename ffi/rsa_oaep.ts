@@ -2,7 +2,8 @@
  * A `CKM_RSA_PKCS_OAEP` mechanism with its `CK_RSA_PKCS_OAEP_PARAMS`.
  * @module
  */
-import { CK_ULONG_SIZE, CKG, CKM, CKZ } from "./constants.ts";
+import { CK_ULONG_SIZE, CKM, CKZ } from "./constants.ts";
+import { HASH_MECHANISMS } from "./hashes.ts";
 import { fixedBuffer, Mechanism, writeUlong } from "./structs.ts";
 
 // CK_RSA_PKCS_OAEP_PARAMS: hashAlg, mgf, source, pSourceData, ulSourceDataLen.
@@ -10,12 +11,6 @@ const PARAMS_SIZE = 5 * CK_ULONG_SIZE;
 
 /** The hash of RSA-OAEP (and of its MGF1), by its WebCrypto name. */
 export type OaepHash = "SHA-256" | "SHA-1";
-
-const HASHES: Readonly<Record<OaepHash, readonly [hash: number, mgf: number]>> =
-  {
-    "SHA-256": [CKM.SHA256, CKG.MGF1_SHA256],
-    "SHA-1": [CKM.SHA_1, CKG.MGF1_SHA1],
-  };
 
 /**
  * A `CK_MECHANISM` for RSA-OAEP with `hash` for both the label hash and
@@ -28,7 +23,7 @@ const HASHES: Readonly<Record<OaepHash, readonly [hash: number, mgf: number]>> =
  * ```
  */
 export function oaepMechanism(hash: OaepHash): Mechanism {
-  const [hashAlg, mgf] = HASHES[hash];
+  const [hashAlg, mgf] = HASH_MECHANISMS[hash];
   const params = fixedBuffer(PARAMS_SIZE);
   writeUlong(params, hashAlg, 0);
   writeUlong(params, mgf, CK_ULONG_SIZE);

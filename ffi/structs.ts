@@ -153,6 +153,11 @@ export class ReadTemplate {
     if (length > BigInt(this.#outputs[i].byteLength)) return undefined;
     return this.#outputs[i].slice(0, Number(length));
   }
+
+  /** Zeroes every output buffer (after reading a secret value). */
+  clear(): void {
+    for (const output of this.#outputs) output.fill(0);
+  }
 }
 
 const MECHANISM_SIZE = 3 * CK_ULONG_SIZE; // mechanism, pParameter, ulParameterLen

@@ -211,6 +211,46 @@ export const PKCS11_SYMBOLS = {
     result: ulong,
     optional: true,
   },
+  C_SignInit: {
+    parameters: [
+      ulong, // CK_SESSION_HANDLE hSession
+      ptr, // CK_MECHANISM_PTR pMechanism
+      ulong, // CK_OBJECT_HANDLE hKey
+    ],
+    result: ulong,
+    optional: true,
+  },
+  C_Sign: {
+    parameters: [
+      ulong, // CK_SESSION_HANDLE hSession
+      ptr, // CK_BYTE_PTR pData
+      ulong, // CK_ULONG ulDataLen
+      ptr, // CK_BYTE_PTR pSignature
+      ptr, // CK_ULONG_PTR pulSignatureLen
+    ],
+    result: ulong,
+    optional: true,
+  },
+  C_VerifyInit: {
+    parameters: [
+      ulong, // CK_SESSION_HANDLE hSession
+      ptr, // CK_MECHANISM_PTR pMechanism
+      ulong, // CK_OBJECT_HANDLE hKey
+    ],
+    result: ulong,
+    optional: true,
+  },
+  C_Verify: {
+    parameters: [
+      ulong, // CK_SESSION_HANDLE hSession
+      ptr, // CK_BYTE_PTR pData
+      ulong, // CK_ULONG ulDataLen
+      ptr, // CK_BYTE_PTR pSignature
+      ulong, // CK_ULONG ulSignatureLen
+    ],
+    result: ulong,
+    optional: true,
+  },
   C_GenerateKey: {
     parameters: [
       ulong, // CK_SESSION_HANDLE hSession
@@ -255,6 +295,18 @@ export const PKCS11_SYMBOLS = {
       ulong, // CK_OBJECT_HANDLE hUnwrappingKey
       ptr, // CK_BYTE_PTR pWrappedKey
       ulong, // CK_ULONG ulWrappedKeyLen
+      ptr, // CK_ATTRIBUTE_PTR pTemplate
+      ulong, // CK_ULONG ulAttributeCount
+      ptr, // CK_OBJECT_HANDLE_PTR phKey
+    ],
+    result: ulong,
+    optional: true,
+  },
+  C_DeriveKey: {
+    parameters: [
+      ulong, // CK_SESSION_HANDLE hSession
+      ptr, // CK_MECHANISM_PTR pMechanism
+      ulong, // CK_OBJECT_HANDLE hBaseKey
       ptr, // CK_ATTRIBUTE_PTR pTemplate
       ulong, // CK_ULONG ulAttributeCount
       ptr, // CK_OBJECT_HANDLE_PTR phKey

@@ -6,7 +6,9 @@ import {
   AesGcmMechanism,
   CKA,
   CKF,
+  CKK,
   CKM,
+  CKO,
   CKU,
   Mechanism,
   Pkcs11,
@@ -48,7 +50,10 @@ export type HsmCall =
   | "generate_key_pair"
   | "find"
   | "wrap"
-  | "unwrap";
+  | "unwrap"
+  | "sign"
+  | "verify"
+  | "derive";
 
 /** Receives an HSM operation and its duration in seconds (e.g. for metrics). */
 export type HsmObserver = (call: HsmCall, seconds: number) => void;
@@ -130,10 +135,17 @@ export class Hsm {
   readonly #plain = new Map<number, Mechanism>();
   /**
    * Wrapped keys are written here, then copied out at their length: 40
-   * bytes under AES key wrap, the modulus length (up to 512 bytes for RSA
-   * 4096) under RSA-OAEP.
+   * bytes for an AES-256 key under AES key wrap, the modulus length (up to
+   * 512 bytes for RSA 4096) under RSA-OAEP, and a private key's PKCS#8
+   * encoding padded under AES key wrap with padding (2384 bytes for RSA
+   * 4096 on SoftHSM2 2.6.1).
    */
-  readonly #wrapped = new Uint8Array(new ArrayBuffer(512));
+  readonly #wrapped = new Uint8Array(new ArrayBuffer(4096));
+  /**
+   * Signatures, MACs and RSA plaintexts are written here, then copied out
+   * at their length (at most the modulus length: 512 bytes for RSA 4096).
+   */
+  readonly #output = new Uint8Array(new ArrayBuffer(512));
   #mechanisms: ReadonlySet<number> | undefined;
   #open = true;
   /** Receives the duration of every successful call, when set. */
@@ -354,6 +366,196 @@ export class Hsm {
   }
 
   /**
+   * Generates a secret key (`C_GenerateKey`) with the parameterless
+   * `mechanism`, e.g. `CKM_GENERIC_SECRET_KEY_GEN` for an HMAC key; returns
+   * its handle.
+   *
+   * @example
+   * ```ts
+   * const hmacKey = hsm.generateKey(CKM.GENERIC_SECRET_KEY_GEN, [
+   *   [CKA.CLASS, CKO.SECRET_KEY], [CKA.KEY_TYPE, CKK.GENERIC_SECRET], [CKA.VALUE_LEN, 32],
+   *   [CKA.TOKEN, false], [CKA.SENSITIVE, true], [CKA.SIGN, true], [CKA.VERIFY, true],
+   * ]);
+   * ```
+   */
+  generateKey(mechanism: number, template: readonly Attribute[]): number {
+    const started = this.#started();
+    const handle = this.#p11.generateKey(
+      this.session,
+      this.#mechanism(mechanism),
+      new Template(template),
+    );
+    this.#observe("generate_key", started);
+    return handle;
+  }
+
+  /**
+   * Generates a key pair (`C_GenerateKeyPair`) with the parameterless
+   * `mechanism` (`CKM_RSA_PKCS_KEY_PAIR_GEN`, `CKM_EC_KEY_PAIR_GEN`,
+   * `CKM_EC_EDWARDS_KEY_PAIR_GEN`) from one template per key; returns both
+   * handles.
+   *
+   * @example
+   * ```ts
+   * const { publicKey, privateKey } = hsm.generateKeyPair(
+   *   CKM.EC_KEY_PAIR_GEN,
+   *   [[CKA.TOKEN, false], [CKA.EC_PARAMS, P256_OID], [CKA.VERIFY, true]],
+   *   [[CKA.TOKEN, false], [CKA.SENSITIVE, true], [CKA.EXTRACTABLE, false], [CKA.SIGN, true]],
+   * );
+   * ```
+   */
+  generateKeyPair(
+    mechanism: number,
+    publicTemplate: readonly Attribute[],
+    privateTemplate: readonly Attribute[],
+  ): { publicKey: number; privateKey: number } {
+    const started = this.#started();
+    const pair = this.#p11.generateKeyPair(
+      this.session,
+      this.#mechanism(mechanism),
+      new Template(publicTemplate),
+      new Template(privateTemplate),
+    );
+    this.#observe("generate_key_pair", started);
+    return pair;
+  }
+
+  /**
+   * Signs `data` (`C_SignInit` and single-part `C_Sign`) with `key`:
+   * `mechanism` is a parameterless one (`CKM_ECDSA` on a digest,
+   * `CKM_EDDSA`, `CKM_SHA256_HMAC`, …) or a mechanism with its parameters
+   * (RSA-PSS, see `pssMechanism`). Returns the signature or MAC.
+   *
+   * @example
+   * ```ts
+   * const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", message));
+   * const rawSignature = hsm.sign(CKM.ECDSA, privateKey, digest); // r ‖ s
+   * ```
+   */
+  sign(
+    mechanism: number | MechanismStruct,
+    key: number,
+    data: Uint8Array,
+  ): Uint8Array<ArrayBuffer> {
+    const started = this.#started();
+    this.#p11.signInit(this.session, this.#mechanism(mechanism), key);
+    const signature = this.#copyOut(
+      this.#p11.sign(this.#sessionHandle, data, this.#output),
+    );
+    this.#observe("sign", started);
+    return signature;
+  }
+
+  /**
+   * Whether `signature` is `key`'s valid signature (or MAC) of `data`
+   * (`C_VerifyInit` and single-part `C_Verify`), with the mechanism
+   * {@linkcode sign} took. An invalid signature is `false`; a refused key
+   * or mechanism throws the module's error.
+   *
+   * @example
+   * ```ts
+   * if (!hsm.verify(CKM.ECDSA, publicKey, digest, rawSignature)) throw new Error("forged");
+   * ```
+   */
+  verify(
+    mechanism: number | MechanismStruct,
+    key: number,
+    data: Uint8Array,
+    signature: Uint8Array,
+  ): boolean {
+    const started = this.#started();
+    this.#p11.verifyInit(this.session, this.#mechanism(mechanism), key);
+    const valid = this.#p11.verify(this.#sessionHandle, data, signature);
+    this.#observe("verify", started);
+    return valid;
+  }
+
+  /**
+   * Encrypts `plaintext` (single-part `C_Encrypt`) under `key` with a
+   * mechanism other than the AES-GCM of {@linkcode encrypt}: RSA-OAEP under
+   * a public key. Returns the ciphertext.
+   *
+   * @example
+   * ```ts
+   * const ciphertext = hsm.encryptWith(oaepMechanism("SHA-1"), rsaPublicKey, plaintext);
+   * ```
+   */
+  encryptWith(
+    mechanism: number | MechanismStruct,
+    key: number,
+    plaintext: Uint8Array,
+  ): Uint8Array<ArrayBuffer> {
+    const started = this.#started();
+    this.#p11.encryptInit(this.session, this.#mechanism(mechanism), key);
+    const ciphertext = this.#copyOut(
+      this.#p11.encrypt(this.#sessionHandle, plaintext, this.#output),
+    );
+    this.#observe("encrypt", started);
+    return ciphertext;
+  }
+
+  /**
+   * Decrypts `ciphertext` (single-part `C_Decrypt`) with `key` and a
+   * mechanism other than the AES-GCM of {@linkcode decrypt}: RSA-OAEP, or
+   * raw RSA (`CKM_RSA_X_509`). Returns the plaintext, which the caller owns
+   * and should zero after use; the internal buffer is zeroed.
+   *
+   * @example
+   * ```ts
+   * const plaintext = hsm.decryptWith(oaepMechanism("SHA-1"), rsaPrivateKey, ciphertext);
+   * ```
+   */
+  decryptWith(
+    mechanism: number | MechanismStruct,
+    key: number,
+    ciphertext: Uint8Array,
+  ): Uint8Array<ArrayBuffer> {
+    const started = this.#started();
+    this.#p11.decryptInit(this.session, this.#mechanism(mechanism), key);
+    const plaintext = this.#copyOut(
+      this.#p11.decrypt(this.#sessionHandle, ciphertext, this.#output),
+    );
+    this.#observe("decrypt", started);
+    return plaintext;
+  }
+
+  /**
+   * Derives a secret from `baseKey` (`C_DeriveKey`, e.g. ECDH with
+   * `EcdhMechanism`) and returns its value, read once: the derived key is
+   * a session generic secret with no use at all (no encrypt, sign, derive
+   * or wrap), readable only so that its value can be returned, and it is
+   * destroyed before this returns. The caller owns the value and should
+   * zero it after use.
+   *
+   * @example
+   * ```ts
+   * const sharedSecret = hsm.deriveSecret(new EcdhMechanism(peerPoint), privateKey);
+   * ```
+   */
+  deriveSecret(mechanism: MechanismStruct, baseKey: number): Uint8Array {
+    const started = this.#started();
+    const derived = this.#p11.deriveKey(
+      this.session,
+      mechanism,
+      baseKey,
+      new Template(READ_ONCE_SECRET),
+    );
+    const template = new ReadTemplate([[CKA.VALUE, this.#output.byteLength]]);
+    try {
+      this.#p11.getAttributeValue(this.#sessionHandle, derived, template);
+      const value = template.value(0);
+      if (value === undefined) {
+        throw new Error(`HSM derived key ${derived} has no readable value`);
+      }
+      this.#observe("derive", started);
+      return value;
+    } finally {
+      template.clear();
+      this.#p11.destroyObject(this.#sessionHandle, derived);
+    }
+  }
+
+  /**
    * Makes an object from `template` alone (`C_CreateObject`): e.g. an RSA
    * public key from its modulus and exponent. Returns its handle.
    *
@@ -392,6 +594,30 @@ export class Hsm {
       );
     }
     return { modulus, publicExponent };
+  }
+
+  /**
+   * The curve (`CKA_EC_PARAMS`, DER) and public point (`CKA_EC_POINT`, a DER
+   * OCTET STRING around the point as SoftHSM2 and PKCS#11 v2.40 store it)
+   * of an EC or Edwards key object.
+   *
+   * @throws {Error} when the object has no readable curve or point.
+   * @example
+   * ```ts
+   * const { ecParams, ecPoint } = hsm.ecPublicKey(publicKey);
+   * ```
+   */
+  ecPublicKey(object: number): { ecParams: Uint8Array; ecPoint: Uint8Array } {
+    const [ecParams, ecPoint] = this.read(object, [
+      [CKA.EC_PARAMS, 64],
+      [CKA.EC_POINT, 256],
+    ]);
+    if (ecParams === undefined || ecPoint === undefined) {
+      throw new Error(
+        `HSM object ${object} has no readable EC parameters and point`,
+      );
+    }
+    return { ecParams, ecPoint };
   }
 
   /**
@@ -489,6 +715,13 @@ export class Hsm {
     return mechanism;
   }
 
+  /** The first `length` bytes of the output buffer, copied; the buffer is zeroed. */
+  #copyOut(length: number): Uint8Array<ArrayBuffer> {
+    const out = this.#output.slice(0, length);
+    this.#output.fill(0, 0, length);
+    return out;
+  }
+
   /** When a call starts, if anyone observes calls. */
   #started(): number {
     return this.observer === undefined ? 0 : performance.now();
@@ -509,6 +742,29 @@ export class Hsm {
     }
   }
 }
+
+/**
+ * What {@linkcode Hsm.deriveSecret} derives into: a session generic secret
+ * that can do nothing; not sensitive and extractable only so that its value
+ * can be read the one time before it is destroyed.
+ */
+const READ_ONCE_SECRET: readonly Attribute[] = [
+  [CKA.CLASS, CKO.SECRET_KEY],
+  [CKA.KEY_TYPE, CKK.GENERIC_SECRET],
+  [CKA.TOKEN, false],
+  [CKA.PRIVATE, true],
+  [CKA.SENSITIVE, false],
+  [CKA.EXTRACTABLE, true],
+  [CKA.COPYABLE, false],
+  [CKA.ENCRYPT, false],
+  [CKA.DECRYPT, false],
+  [CKA.SIGN, false],
+  [CKA.VERIFY, false],
+  [CKA.WRAP, false],
+  [CKA.UNWRAP, false],
+  [CKA.DERIVE, false],
+  [CKA.MODIFIABLE, false],
+];
 
 function findSlot(p11: Pkcs11, label: string): number | undefined {
   return p11.getSlotList(true).find((slot) =>
