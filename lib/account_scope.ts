@@ -3,9 +3,11 @@
  * its state and changes it.
  * @module
  */
+import type { KeyUsage } from "./asymmetric/key_specs.ts";
 import { seal } from "./cmk_cipher.ts";
 import type { CanonicalContext } from "./encryption_context.ts";
 import {
+  InvalidKeyUsageException,
   NotFoundException,
   UnsupportedOperationException,
   ValidationException,
@@ -133,6 +135,33 @@ export class AccountScope {
   /** As {@linkcode ownKey}, when the key is cached. */
   cachedOwnKey(keyId: string): LiveKey | undefined {
     return this.#own(this.kms.ring.cached(keyId));
+  }
+
+  /**
+   * Refuses an asymmetric or HMAC key for a symmetric operation (or a
+   * symmetric key for `wanted`'s asymmetric one), as AWS does.
+   *
+   * @throws {InvalidKeyUsageException} naming the key's spec and usage.
+   */
+  requireUsage(
+    key: LiveKey,
+    operation: string,
+    wanted: KeyUsage | "SYMMETRIC",
+  ): void {
+    const { keySpec, keyUsage } = key.record;
+    const fits = wanted === "SYMMETRIC"
+      ? keySpec === undefined
+      : keySpec !== undefined && keyUsage === wanted;
+    if (!fits) {
+      throw new InvalidKeyUsageException(
+        `${operation} needs ${
+          wanted === "SYMMETRIC" ? "a SYMMETRIC_DEFAULT key" : `a ${wanted} key`
+        }; ${this.arn(key)} is ${keySpec ?? "SYMMETRIC_DEFAULT"} ${
+          keyUsage ?? "ENCRYPT_DECRYPT"
+        }`,
+        { keyArn: this.arn(key) },
+      );
+    }
   }
 
   /**

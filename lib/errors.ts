@@ -60,6 +60,11 @@ export class InvalidCiphertextException extends KmsError {
   override name = "InvalidCiphertextException";
 }
 
+/** The key's `KeyUsage` (or `KeySpec`) does not allow the operation. */
+export class InvalidKeyUsageException extends KmsError {
+  override name = "InvalidKeyUsageException";
+}
+
 /** The ciphertext was not made under the key the caller named. */
 export class IncorrectKeyException extends KmsError {
   override name = "IncorrectKeyException";

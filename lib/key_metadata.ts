@@ -2,6 +2,12 @@
  * `KeyMetadata` as AWS KMS describes a key, in camelCase.
  * @module
  */
+import {
+  KEY_SPECS,
+  type KeySpec,
+  type KeyUsage,
+  type UsageAlgorithms,
+} from "./asymmetric/key_specs.ts";
 import { keyArn } from "./key_id.ts";
 import type { KeyRecord, KeyState } from "./metadata_store.ts";
 
@@ -13,19 +19,48 @@ export interface KeyMetadata {
   creationDate: Date;
   enabled: boolean;
   description: string;
-  keyUsage: "ENCRYPT_DECRYPT";
+  keyUsage: KeyUsage;
   keyState: KeyState;
   deletionDate?: Date;
   pendingDeletionWindowInDays?: number;
   origin: "AWS_KMS";
   keyManager: "CUSTOMER";
   /** Deprecated by AWS in favour of `keySpec`; sent for older clients. */
-  customerMasterKeySpec: "SYMMETRIC_DEFAULT";
-  keySpec: "SYMMETRIC_DEFAULT";
-  encryptionAlgorithms: ["SYMMETRIC_DEFAULT"];
+  customerMasterKeySpec: "SYMMETRIC_DEFAULT" | KeySpec;
+  keySpec: "SYMMETRIC_DEFAULT" | KeySpec;
+  /** The algorithms of the key's usage, as AWS lists them (one list each). */
+  encryptionAlgorithms?: readonly string[];
+  signingAlgorithms?: readonly string[];
+  macAlgorithms?: readonly string[];
+  keyAgreementAlgorithms?: readonly string[];
   multiRegion: false;
   /** okms: whether this is the account's default CMK (never deletable). */
   isDefault: boolean;
+}
+
+const SYMMETRIC: Readonly<Record<string, readonly string[]>> = {
+  EncryptionAlgorithms: ["SYMMETRIC_DEFAULT"],
+};
+
+/** The algorithm lists of a key, named as in KeyMetadata. */
+function algorithms(
+  keySpec: KeySpec | undefined,
+  keyUsage: KeyUsage | undefined,
+): Pick<
+  KeyMetadata,
+  | "encryptionAlgorithms"
+  | "signingAlgorithms"
+  | "macAlgorithms"
+  | "keyAgreementAlgorithms"
+> {
+  const lists: UsageAlgorithms | typeof SYMMETRIC = keySpec === undefined
+    ? SYMMETRIC
+    : KEY_SPECS[keySpec].usages[keyUsage!] ?? {};
+  return Object.fromEntries(
+    Object.entries(lists).map((
+      [name, list],
+    ) => [name[0].toLowerCase() + name.slice(1), list]),
+  );
 }
 
 /**
@@ -45,13 +80,13 @@ export function keyMetadata(record: KeyRecord, region: string): KeyMetadata {
     creationDate: new Date(record.createdAt),
     enabled: record.state === "Enabled",
     description: record.description,
-    keyUsage: "ENCRYPT_DECRYPT",
+    keyUsage: record.keyUsage ?? "ENCRYPT_DECRYPT",
     keyState: record.state,
     origin: "AWS_KMS",
     keyManager: "CUSTOMER",
-    customerMasterKeySpec: "SYMMETRIC_DEFAULT",
-    keySpec: "SYMMETRIC_DEFAULT",
-    encryptionAlgorithms: ["SYMMETRIC_DEFAULT"],
+    customerMasterKeySpec: record.keySpec ?? "SYMMETRIC_DEFAULT",
+    keySpec: record.keySpec ?? "SYMMETRIC_DEFAULT",
+    ...algorithms(record.keySpec, record.keyUsage),
     multiRegion: false,
     isDefault: record.isDefault,
   };

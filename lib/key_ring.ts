@@ -10,7 +10,11 @@ import {
   UnsupportedOperationException,
 } from "./errors.ts";
 import { keyIdToBytes } from "./key_id.ts";
-import type { KeyMaterial } from "./material/key_material.ts";
+import type {
+  KeyMaterial,
+  MaterialKind,
+  NewMaterial,
+} from "./material/key_material.ts";
 import {
   type DomainKeyStore,
   type KeyRecord,
@@ -77,7 +81,7 @@ export interface Recovery {
 }
 
 /** What a new key starts with. */
-export interface NewKey {
+export interface NewKey extends MaterialKind {
   keyId: string;
   accountId: string;
   description: string;
@@ -391,7 +395,7 @@ export class KeyRing {
     if (await this.#store.countKeys(key.accountId) >= quota) {
       throw quotaError(quota);
     }
-    const version = await this.#newMaterial(1, "CREATE");
+    const version = await this.#newMaterial(1, "CREATE", key);
     const record: KeyRecord = {
       ...key,
       state: "Enabled",
@@ -465,6 +469,7 @@ export class KeyRing {
     const version = await this.#newMaterial(
       key.current.record.version + 1,
       origin,
+      key.record,
     );
     try {
       await this.#store.addVersion(
@@ -502,7 +507,7 @@ export class KeyRing {
   /** The HSM handle of a version's material. */
   handle(key: LiveKey, version: LiveVersion): number {
     if (version.handle !== undefined) return version.handle;
-    const handle = this.#material.locate(version.record);
+    const handle = this.#material.locate(version.record, key.record);
     if (handle === undefined) {
       throw new KeyUnavailableException(
         `the HSM holds no material for version ${version.record.version} of key ${key.record.keyId}`,
@@ -564,11 +569,19 @@ export class KeyRing {
   async #newMaterial(
     version: number,
     origin: KeyVersionRecord["origin"],
+    kind: MaterialKind,
   ): Promise<LiveVersion> {
     const materialId = crypto.getRandomValues(new Uint8Array(16));
     const createdAt = this.#now();
     await this.#store.journalMaterial(materialId, createdAt);
-    const { handle, wrapped } = await this.#material.generate(materialId);
+    let made: NewMaterial;
+    try {
+      made = await this.#material.generate(materialId, kind);
+    } catch (error) {
+      await this.#discardAfterFailure(materialId);
+      throw error;
+    }
+    const { handle, wrapped, publicKey } = made;
     const record: KeyVersionRecord = {
       version,
       materialId,
@@ -580,6 +593,7 @@ export class KeyRing {
       origin,
     };
     if (wrapped !== undefined) record.wrapped = wrapped;
+    if (publicKey !== undefined) record.publicKey = publicKey;
     return { record, handle, used: 0 };
   }
 

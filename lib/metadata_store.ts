@@ -4,6 +4,7 @@
  * (with {@linkcode SharedStore}) for a cluster of nodes.
  * @module
  */
+import type { KeySpec, KeyUsage } from "./asymmetric/key_specs.ts";
 import { KMSInternalException } from "./errors.ts";
 
 /** AWS key states okms uses. */
@@ -52,6 +53,8 @@ export interface KeyVersionRecord {
   materialId: Uint8Array;
   /** The wrapped material; absent for a token object. */
   wrapped?: WrappedMaterial;
+  /** An asymmetric key's public key, DER SubjectPublicKeyInfo. */
+  publicKey?: Uint8Array;
   /** Creation time, epoch milliseconds. */
   createdAt: number;
   /**
@@ -84,6 +87,13 @@ export interface KeyRecord {
   nextRotationAt: number | null;
   /** Versions, oldest first; the last encrypts. */
   versions: KeyVersionRecord[];
+  /**
+   * An asymmetric or HMAC key's AWS `KeySpec` and `KeyUsage`, set
+   * together; absent for the default symmetric AES-256-GCM key
+   * (`SYMMETRIC_DEFAULT`, `ENCRYPT_DECRYPT`), as the stores read it back.
+   */
+  keySpec?: KeySpec;
+  keyUsage?: KeyUsage;
   /**
    * How many times the stored row has changed, where the store counts
    * (PostgreSQL): {@linkcode MetadataStore.updateKey} then refuses a record
@@ -359,4 +369,22 @@ export interface SharedStore {
   admittedTokens(): Promise<TokenBinding[]>;
   /** Admits a token (no change if it is already admitted). */
   admitToken(binding: TokenBinding, at: number): Promise<void>;
+}
+
+/**
+ * A record's `keySpec` and `keyUsage` from the columns that store them
+ * (null for symmetric keys), to spread into the record.
+ *
+ * @example
+ * ```ts
+ * const record = { ...fields, ...keyKind(row.key_spec, row.key_usage) };
+ * ```
+ */
+export function keyKind(
+  keySpec: string | null,
+  keyUsage: string | null,
+): Pick<KeyRecord, "keySpec" | "keyUsage"> {
+  return keySpec === null
+    ? {}
+    : { keySpec: keySpec as KeySpec, keyUsage: keyUsage as KeyUsage };
 }

@@ -11,6 +11,7 @@ import {
   type DomainKeyStore,
   type JournalEntry,
   type KeyCursor,
+  keyKind,
   type KeyRecord,
   type KeyVersionRecord,
   type MetadataStore,
@@ -21,7 +22,17 @@ import {
   type WrappedMaterial,
 } from "./metadata_store.ts";
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
+
+/**
+ * Version 4: asymmetric and HMAC keys, with their spec and usage (absent
+ * for symmetric keys) and each version's public key.
+ */
+const KEY_SPECS = `
+ALTER TABLE keys ADD COLUMN key_spec TEXT;
+ALTER TABLE keys ADD COLUMN key_usage TEXT;
+ALTER TABLE key_versions ADD COLUMN public_key BLOB;
+`;
 
 /**
  * Version 3: the key material mode, the domain keys, and each wrapped
@@ -111,6 +122,8 @@ interface KeyRow {
   tags: string;
   rotation_period_days: number | null;
   next_rotation_at: number | null;
+  key_spec: string | null;
+  key_usage: string | null;
 }
 
 interface AliasRow {
@@ -130,6 +143,7 @@ interface VersionRow {
   domain_key_id: Uint8Array | null;
   algorithm: string | null;
   blob: Uint8Array | null;
+  public_key: Uint8Array | null;
 }
 
 /**
@@ -208,8 +222,8 @@ export class SqliteStore implements MetadataStore, DomainKeyStore {
         this.#db.prepare(
           `INSERT INTO keys (id, account_id, description, state, is_default,
              created_at, deletion_date, pending_window_days, tags,
-             rotation_period_days, next_rotation_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             rotation_period_days, next_rotation_at, key_spec, key_usage)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(
           record.keyId,
           record.accountId,
@@ -222,6 +236,8 @@ export class SqliteStore implements MetadataStore, DomainKeyStore {
           JSON.stringify(record.tags),
           record.rotationPeriodDays,
           record.nextRotationAt,
+          record.keySpec ?? null,
+          record.keyUsage ?? null,
         );
         for (const version of record.versions) {
           this.#insertVersion(record.keyId, version);
@@ -587,8 +603,8 @@ export class SqliteStore implements MetadataStore, DomainKeyStore {
   #insertVersion(keyId: string, version: KeyVersionRecord): void {
     this.#db.prepare(
       `INSERT INTO key_versions (key_id, version, material_id, created_at,
-         encryptions_reserved, origin)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+         encryptions_reserved, origin, public_key)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     ).run(
       keyId,
       version.version,
@@ -596,6 +612,7 @@ export class SqliteStore implements MetadataStore, DomainKeyStore {
       version.createdAt,
       version.encryptionsReserved,
       version.origin,
+      version.publicKey ?? null,
     );
     if (version.wrapped !== undefined) {
       const { domainKeyId, algorithm, blob } = version.wrapped;
@@ -630,6 +647,7 @@ export class SqliteStore implements MetadataStore, DomainKeyStore {
       rotationPeriodDays: row.rotation_period_days,
       nextRotationAt: row.next_rotation_at,
       versions: versions.map(toVersion),
+      ...keyKind(row.key_spec, row.key_usage),
     };
   }
 
@@ -673,6 +691,7 @@ function toVersion(row: VersionRow): KeyVersionRecord {
       blob: row.blob,
     };
   }
+  if (row.public_key !== null) version.publicKey = row.public_key;
   return version;
 }
 
@@ -687,7 +706,7 @@ function toAlias(row: AliasRow): AliasRecord {
 }
 
 /** What each schema version adds to the one before (index 0: version 1). */
-const MIGRATIONS = [SCHEMA_V1, TOKEN_BINDING, WRAPPED_MATERIAL];
+const MIGRATIONS = [SCHEMA_V1, TOKEN_BINDING, WRAPPED_MATERIAL, KEY_SPECS];
 
 function schemaVersion(db: DatabaseSync): number {
   return Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);

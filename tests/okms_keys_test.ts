@@ -83,8 +83,15 @@ Deno.test("CreateKey refuses bad descriptions, tags and unsupported specs", asyn
       ),
     }, "LimitExceededException"],
     [{ tags: "team=x" }, "ValidationException"],
-    [{ keyUsage: "SIGN_VERIFY" }, "UnsupportedOperationException"],
-    [{ keySpec: "RSA_2048" }, "UnsupportedOperationException"],
+    [{ keyUsage: "SIGN_VERIFY" }, "ValidationException"],
+    [{ keySpec: "RSA_2048" }, "ValidationException"], // no KeyUsage
+    [{ keySpec: "RSA_2048", keyUsage: "KEY_AGREEMENT" }, "ValidationException"],
+    [{ keySpec: "HMAC_256", keyUsage: "ENCRYPT_DECRYPT" }, "ValidationException"],
+    [{ keySpec: "AES_256" }, "ValidationException"],
+    [
+      { keySpec: "ECC_NIST_EDWARDS25519", keyUsage: "SIGN_VERIFY" },
+      "UnsupportedOperationException", // SoftHSM2 2.6.1 cannot wrap it
+    ],
     [{ origin: "EXTERNAL" }, "UnsupportedOperationException"],
   ] as const;
   for (const [input, name] of bad) {

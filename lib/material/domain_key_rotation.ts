@@ -92,10 +92,11 @@ async function rewrapVersion(
   store: DomainKeyStore,
   ref: VersionRef,
 ): Promise<boolean> {
-  const version = (await ring.get(ref.keyId))?.versions.get(ref.version);
+  const key = await ring.get(ref.keyId);
+  const version = key?.versions.get(ref.version);
   const from = version?.record.wrapped;
   if (version === undefined || from === undefined) return false;
-  const wrapped = await material.rewrap(from);
+  const wrapped = await material.rewrap(from, key!.record);
   if (!await store.rewrapVersion(ref, from.domainKeyId, wrapped)) return false;
   version.record.wrapped = wrapped;
   return true;

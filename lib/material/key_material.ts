@@ -2,7 +2,11 @@
  * Where CMK material lives: the small interface the KMS needs of it.
  * @module
  */
-import type { KeyVersionRecord, WrappedMaterial } from "../metadata_store.ts";
+import type {
+  KeyRecord,
+  KeyVersionRecord,
+  WrappedMaterial,
+} from "../metadata_store.ts";
 
 /** What a {@linkcode KeyMaterial.sweep} did. */
 export interface SweepResult {
@@ -18,7 +22,15 @@ export interface NewMaterial {
   handle?: number;
   /** What the store keeps of it, when the HSM keeps nothing. */
   wrapped?: WrappedMaterial;
+  /** An asymmetric key's public key (DER SubjectPublicKeyInfo). */
+  publicKey?: Uint8Array;
 }
+
+/**
+ * What kind of key material is: an asymmetric or HMAC key's spec and
+ * usage, or neither for the symmetric AES-256 default.
+ */
+export type MaterialKind = Pick<KeyRecord, "keySpec" | "keyUsage">;
 
 /**
  * CMK versions' AES-256 material, named by 16 random bytes (`materialId`).
@@ -29,10 +41,18 @@ export interface NewMaterial {
  * wrapped under an HSM-resident domain key ({@linkcode WrappedKeyMaterial}).
  */
 export interface KeyMaterial {
-  /** Generates new material named `materialId`. */
-  generate(materialId: Uint8Array): Promise<NewMaterial>;
-  /** The handle of a version's material, or `undefined` if there is none. */
-  locate(version: KeyVersionRecord): number | undefined;
+  /**
+   * Generates new material named `materialId`, of `kind` (default: AES).
+   *
+   * @throws {UnsupportedOperationException} when this material or HSM
+   * cannot keep keys of that kind.
+   */
+  generate(materialId: Uint8Array, kind?: MaterialKind): Promise<NewMaterial>;
+  /**
+   * The handle of a version's material (a private or secret key, for an
+   * asymmetric or HMAC `kind`), or `undefined` if there is none.
+   */
+  locate(version: KeyVersionRecord, kind?: MaterialKind): number | undefined;
   /**
    * Destroys every HSM object named `materialId` (for wrapped material:
    * the key unwrapped for use, if any), and checks that none is left.

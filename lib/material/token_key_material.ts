@@ -4,10 +4,12 @@
  */
 import { CKA } from "../../ffi/mod.ts";
 import type { Attribute } from "../../ffi/mod.ts";
+import { UnsupportedOperationException } from "../errors.ts";
 import type { Hsm } from "../hsm.ts";
 import type { KeyVersionRecord } from "../metadata_store.ts";
 import {
   type KeyMaterial,
+  type MaterialKind,
   type NewMaterial,
   type Sweeper,
   sweepNothing,
@@ -72,7 +74,14 @@ export class TokenKeyMaterial implements KeyMaterial {
     this.#sweeper = sweeper;
   }
 
-  generate(materialId: Uint8Array): Promise<NewMaterial> {
+  generate(materialId: Uint8Array, kind?: MaterialKind): Promise<NewMaterial> {
+    if (kind?.keySpec !== undefined) {
+      return Promise.reject(
+        new UnsupportedOperationException(
+          `KeySpec ${kind.keySpec} needs wrapped key material; this data directory keeps its keys as token objects (--key-material token)`,
+        ),
+      );
+    }
     return Promise.resolve({
       handle: this.#hsm.generateAesKey(cmkTemplate(materialId)),
     });

@@ -5,7 +5,18 @@
  * so nothing per key is ever written to the token.
  * @module
  */
-import { CKA } from "../../ffi/mod.ts";
+import { CKA, CKR, Pkcs11Error } from "../../ffi/mod.ts";
+import {
+  generateHmacKey,
+  generateKeyPair,
+} from "../asymmetric/key_generation.ts";
+import {
+  KEY_SPECS,
+  type KeySpec,
+  type KeyUsage,
+} from "../asymmetric/key_specs.ts";
+import { privateKeyTemplate } from "../asymmetric/templates.ts";
+import { UnsupportedOperationException } from "../errors.ts";
 import type { Attribute } from "../../ffi/mod.ts";
 import type { Hsm } from "../hsm.ts";
 import type { KeyVersionRecord, WrappedMaterial } from "../metadata_store.ts";
@@ -17,6 +28,7 @@ import {
 } from "./domain_keys.ts";
 import {
   type KeyMaterial,
+  type MaterialKind,
   type NewMaterial,
   type Sweeper,
   sweepNothing,
@@ -51,6 +63,45 @@ export const CMK_IN_USE: readonly Attribute[] = sessionKey(false, true);
  */
 const CMK_TO_WRAP: readonly Attribute[] = sessionKey(true, false);
 
+/** The template a version of `kind` is unwrapped into for use. */
+function inUseTemplate(kind: MaterialKind): readonly Attribute[] {
+  const { keySpec, keyUsage } = kind;
+  return keySpec === undefined ? CMK_IN_USE : privateKeyTemplate(
+    keySpec,
+    keyUsage!,
+    { token: false, toWrap: false },
+  );
+}
+
+/** The template a version of `kind` is unwrapped into to be wrapped again. */
+function toWrapTemplate(kind: MaterialKind): readonly Attribute[] {
+  const { keySpec, keyUsage } = kind;
+  return keySpec === undefined ? CMK_TO_WRAP : privateKeyTemplate(
+    keySpec,
+    keyUsage!,
+    { token: false, toWrap: true },
+  );
+}
+
+/**
+ * The private (or HMAC secret) key of a new asymmetric key as a session
+ * object that can only be wrapped, and its public key; the public key
+ * object is gone already.
+ */
+function generateToWrap(
+  hsm: Hsm,
+  keySpec: KeySpec,
+  keyUsage: KeyUsage,
+): { key: number; publicKey?: Uint8Array } {
+  const placement = { token: false, toWrap: true };
+  if (KEY_SPECS[keySpec].material.kind === "HMAC") {
+    return { key: generateHmacKey(hsm, keySpec, placement) };
+  }
+  const pair = generateKeyPair(hsm, keySpec, keyUsage, placement);
+  hsm.destroy(pair.publicKey);
+  return { key: pair.privateKey, publicKey: pair.spki };
+}
+
 /**
  * {@linkcode KeyMaterial} wrapped under the newest of {@linkcode DomainKeys}.
  * Give it a `sweeper` only for a token okms owns outright (the embedded
@@ -82,22 +133,57 @@ export class WrappedKeyMaterial implements KeyMaterial {
   }
 
   /**
-   * Generates a session key, wraps it under the newest domain key and
+   * Generates a session key (an AES key, or the private or secret key of
+   * an asymmetric or HMAC `kind`), wraps it under the newest domain key and
    * destroys it, in one synchronous run: no other call can reach the
    * extractable key meanwhile, and a crash leaves nothing in the token.
+   *
+   * @throws {UnsupportedOperationException} when the HSM cannot wrap such
+   * a key (SoftHSM2 2.6.1: Ed25519; any key but AES without RFC 5649).
    */
-  async generate(): Promise<NewMaterial> {
+  async generate(
+    _materialId: Uint8Array,
+    kind: MaterialKind = {},
+  ): Promise<NewMaterial> {
     const domainKey = await this.domainKeys.newest();
-    const key = this.#hsm.generateAesKey([[CKA.VALUE_LEN, 32], ...CMK_TO_WRAP]);
-    return { wrapped: this.#wrapAndDestroy(key, domainKey) };
+    if (kind.keySpec === undefined) {
+      const key = this.#hsm.generateAesKey([
+        [CKA.VALUE_LEN, 32],
+        ...CMK_TO_WRAP,
+      ]);
+      return { wrapped: this.#wrapAndDestroy(key, domainKey) };
+    }
+    const { keySpec, keyUsage } = kind as Required<MaterialKind>;
+    if (this.domainKeys.algorithm !== "RFC5649") {
+      throw new UnsupportedOperationException(
+        `KeySpec ${keySpec} needs AES key wrap with padding (CKM_AES_KEY_WRAP_PAD), which the HSM does not offer`,
+      );
+    }
+    const { key, publicKey } = generateToWrap(this.#hsm, keySpec, keyUsage);
+    try {
+      return { wrapped: this.#wrapAndDestroy(key, domainKey), publicKey };
+    } catch (error) {
+      if (
+        error instanceof Pkcs11Error && error.code === CKR.KEY_NOT_WRAPPABLE
+      ) {
+        throw new UnsupportedOperationException(
+          `the HSM cannot wrap ${keySpec} private keys (CKR_KEY_NOT_WRAPPABLE), and okms keeps key material only wrapped`,
+        );
+      }
+      throw error;
+    }
   }
 
   /** Unwraps the version's material for use, once per session. */
-  locate(version: KeyVersionRecord): number | undefined {
+  locate(
+    version: KeyVersionRecord,
+    kind: MaterialKind = {},
+  ): number | undefined {
     const name = version.materialId.toHex();
     const known = this.#inUse.get(name);
     if (known !== undefined) return known;
-    const handle = version.wrapped && this.#unwrap(version.wrapped, CMK_IN_USE);
+    const handle = version.wrapped &&
+      this.#unwrap(version.wrapped, inUseTemplate(kind));
     if (handle !== undefined) this.#inUse.set(name, handle);
     return handle;
   }
@@ -126,9 +212,12 @@ export class WrappedKeyMaterial implements KeyMaterial {
    *
    * @throws {Error} when the HSM lacks the domain key it is wrapped under.
    */
-  async rewrap(wrapped: WrappedMaterial): Promise<WrappedMaterial> {
+  async rewrap(
+    wrapped: WrappedMaterial,
+    kind: MaterialKind = {},
+  ): Promise<WrappedMaterial> {
     const domainKey = await this.domainKeys.newest();
-    const key = this.#unwrap(wrapped, CMK_TO_WRAP);
+    const key = this.#unwrap(wrapped, toWrapTemplate(kind));
     if (key === undefined) {
       throw new Error(
         `the HSM lacks domain key ${domainKeyLabel(wrapped.domainKeyId)}`,

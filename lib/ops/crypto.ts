@@ -140,6 +140,7 @@ export async function encrypt(
   checkAlgorithm("EncryptionAlgorithm", input.encryptionAlgorithm);
   const key = scope.keyNow(input.keyId, "Encrypt") ??
     await scope.key(input.keyId, "Encrypt");
+  scope.requireUsage(key, "Encrypt", "SYMMETRIC");
   const sealed = scope.seal(key, plaintext, context);
   return {
     ciphertextBlob: sealed instanceof Promise ? await sealed : sealed,
@@ -184,6 +185,7 @@ async function openBlob(
       `the ciphertext was not made under ${scope.arn(named)}`,
     );
   }
+  scope.requireUsage(key, operation, "SYMMETRIC");
   assertAllowed(operation, key.record.state, () => scope.arn(key));
   const handle = scope.kms.ring.handle(key, version);
   return { key, plaintext: open(scope.kms.hsm, handle, blob, context) };
@@ -232,6 +234,7 @@ async function newDataKey(scope: AccountScope, input: GenerateDataKeyInput) {
   const context = canonicalContext(input.encryptionContext);
   const key = scope.keyNow(input.keyId, "GenerateDataKey") ??
     await scope.key(input.keyId, "GenerateDataKey");
+  scope.requireUsage(key, "GenerateDataKey", "SYMMETRIC");
   const plaintext = scope.kms.hsm.random(size);
   try {
     const sealed = scope.seal(key, plaintext, context);
@@ -282,6 +285,7 @@ export async function reEncrypt(
     input.destinationEncryptionContext,
   );
   const destination = await scope.key(input.destinationKeyId, "ReEncrypt");
+  scope.requireUsage(destination, "ReEncrypt", "SYMMETRIC");
   const source = await openBlob(
     scope,
     "ReEncrypt",

@@ -3,7 +3,18 @@
  * @module
  */
 import type { AccountScope } from "../account_scope.ts";
-import { NotFoundException, UnsupportedOperationException } from "../errors.ts";
+import {
+  KEY_SPECS,
+  type KeySpec,
+  type KeyUsage,
+} from "../asymmetric/key_specs.ts";
+import { allowedMechanisms } from "../asymmetric/templates.ts";
+import {
+  NotFoundException,
+  UnsupportedOperationException,
+  ValidationException,
+} from "../errors.ts";
+import type { MaterialKind } from "../material/key_material.ts";
 import { keyArn } from "../key_id.ts";
 import type { KeyMetadata } from "../key_metadata.ts";
 import type { KeyCursor, Tag } from "../metadata_store.ts";
@@ -17,9 +28,17 @@ export interface CreateKeyInput {
   description?: string;
   /** At most 50; key 1..128 characters, value 0..256. */
   tags?: Tag[];
-  /** Only `ENCRYPT_DECRYPT`. */
+  /**
+   * `ENCRYPT_DECRYPT` (the default, for symmetric and RSA keys),
+   * `SIGN_VERIFY` (RSA, ECC), `KEY_AGREEMENT` (NIST ECC) or
+   * `GENERATE_VERIFY_MAC` (HMAC); required but for symmetric keys.
+   */
   keyUsage?: string;
-  /** Only `SYMMETRIC_DEFAULT`. */
+  /**
+   * `SYMMETRIC_DEFAULT` (AES-256-GCM, the default), `RSA_2048`/`3072`/`4096`,
+   * `ECC_NIST_P256`/`P384`/`P521`, `ECC_SECG_P256K1`,
+   * `ECC_NIST_EDWARDS25519`, `HMAC_224`/`256`/`384`/`512`: as AWS KMS.
+   */
   keySpec?: string;
   /** Only `AWS_KMS`: material is always generated in the HSM. */
   origin?: string;
@@ -67,7 +86,66 @@ function isCursor(value: unknown): value is [number, string] {
     typeof value[1] === "string";
 }
 
-/** Creates a CMK: new AES-256 material generated in the HSM. */
+/**
+ * The material kind a CreateKey asks for: nothing for a symmetric key, or
+ * an asymmetric or HMAC spec with a usage it allows and whose mechanisms
+ * the HSM offers.
+ */
+function materialKind(
+  scope: AccountScope,
+  keySpec: unknown,
+  keyUsage: unknown,
+): MaterialKind {
+  if (keySpec === undefined || keySpec === "SYMMETRIC_DEFAULT") {
+    if (keyUsage !== undefined && keyUsage !== "ENCRYPT_DECRYPT") {
+      throw new ValidationException(
+        `KeyUsage ${
+          String(keyUsage)
+        } needs an asymmetric or HMAC KeySpec; SYMMETRIC_DEFAULT keys are ENCRYPT_DECRYPT`,
+      );
+    }
+    return {};
+  }
+  if (typeof keySpec !== "string" || !Object.hasOwn(KEY_SPECS, keySpec)) {
+    throw new ValidationException(
+      `KeySpec must be SYMMETRIC_DEFAULT or one of ${
+        Object.keys(KEY_SPECS).join(", ")
+      }`,
+    );
+  }
+  const spec = keySpec as KeySpec;
+  const usages = Object.keys(KEY_SPECS[spec].usages);
+  if (typeof keyUsage !== "string" || !usages.includes(keyUsage)) {
+    throw new ValidationException(
+      `KeySpec ${spec} needs KeyUsage ${usages.join(" or ")}`,
+    );
+  }
+  const usage = keyUsage as KeyUsage;
+  const offered = scope.kms.hsm.mechanisms;
+  const missing = mechanismsOf(allowedMechanisms(spec, usage))
+    .filter((mechanism) => !offered.has(mechanism));
+  if (missing.length > 0) {
+    throw new UnsupportedOperationException(
+      `the HSM does not offer the mechanisms KeySpec ${spec} with KeyUsage ${usage} needs (CKM 0x${
+        missing.map((m) => m.toString(16)).join(", 0x")
+      })`,
+    );
+  }
+  return { keySpec: spec, keyUsage: usage };
+}
+
+/** The `CKM_*` values packed in a `CKA_ALLOWED_MECHANISMS` attribute. */
+function mechanismsOf(packed: Uint8Array): number[] {
+  return Array.from(
+    new BigUint64Array(packed.buffer, packed.byteOffset, packed.length / 8),
+    Number,
+  );
+}
+
+/**
+ * Creates a CMK, its material generated in the HSM: AES-256 by default, or
+ * an asymmetric or HMAC key of `keySpec` for `keyUsage`.
+ */
 export async function createKey(
   scope: AccountScope,
   input: CreateKeyInput = {},
@@ -76,15 +154,15 @@ export async function createKey(
     ? ""
     : description(input.description);
   const tags = input.tags === undefined ? [] : requireTags(input.tags);
-  checkSupported("KeyUsage", input.keyUsage, "ENCRYPT_DECRYPT");
-  checkSupported("KeySpec", input.keySpec, "SYMMETRIC_DEFAULT");
   checkSupported("Origin", input.origin, "AWS_KMS");
+  const kind = materialKind(scope, input.keySpec, input.keyUsage);
   const key = await scope.kms.ring.create({
     keyId: crypto.randomUUID(),
     accountId: scope.accountId,
     description: text,
     tags,
     isDefault: false,
+    ...kind,
   }, scope.kms.keyQuota);
   return new OkmsKey(scope.metadata(key));
 }

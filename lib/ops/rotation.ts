@@ -4,7 +4,11 @@
  * @module
  */
 import type { AccountScope } from "../account_scope.ts";
-import { LimitExceededException } from "../errors.ts";
+import {
+  LimitExceededException,
+  UnsupportedOperationException,
+} from "../errors.ts";
+import type { LiveKey } from "../key_ring.ts";
 import type { KeyVersionRecord } from "../metadata_store.ts";
 import { page, pageRequest } from "../pagination.ts";
 import { DAY_MS, requireInteger } from "../validation.ts";
@@ -66,6 +70,7 @@ export async function enableKeyRotation(
     2560,
   );
   const key = await scope.keyNotAlias(input.keyId, "EnableKeyRotation");
+  refuseAsymmetric(scope, key, "EnableKeyRotation");
   const { rotationPeriodDays, nextRotationAt } = key.record;
   const now = scope.kms.now();
   const start = rotationPeriodDays !== null && nextRotationAt !== null
@@ -75,6 +80,26 @@ export async function enableKeyRotation(
     rotationPeriodDays: days,
     nextRotationAt: Math.max(now, start + days * DAY_MS),
   });
+}
+
+/**
+ * AWS rotates only symmetric keys: an asymmetric or HMAC key's public key
+ * (or MACs) would change under its users.
+ *
+ * @throws {UnsupportedOperationException} for such a key.
+ */
+function refuseAsymmetric(
+  scope: AccountScope,
+  key: LiveKey,
+  operation: string,
+): void {
+  if (key.record.keySpec !== undefined) {
+    throw new UnsupportedOperationException(
+      `${operation}: ${
+        scope.arn(key)
+      } is a ${key.record.keySpec} key, and only SYMMETRIC_DEFAULT keys rotate`,
+    );
+  }
 }
 
 /** Turns automatic rotation off; existing versions stay. */
@@ -118,6 +143,7 @@ export async function rotateKeyOnDemand(
 ): Promise<{ keyId: string }> {
   scope.assertOwner("RotateKeyOnDemand");
   const key = await scope.keyNotAlias(input?.keyId, "RotateKeyOnDemand");
+  refuseAsymmetric(scope, key, "RotateKeyOnDemand");
   // Checked again inside the key's rotation queue, after earlier rotations.
   await scope.kms.ring.rotate(key, "ON_DEMAND", () => {
     scope.recheck(key, "RotateKeyOnDemand");

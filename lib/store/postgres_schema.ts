@@ -16,7 +16,7 @@ import {
 } from "./postgres_db.ts";
 
 /** The schema version this okms writes. */
-export const POSTGRES_SCHEMA_VERSION = 2;
+export const POSTGRES_SCHEMA_VERSION = 3;
 
 /**
  * Version 1: everything SQLite's version 3 holds (wrapped material and
@@ -158,8 +158,24 @@ SELECT label, serial_number, embedded, module_path, 0 FROM ${s}.token_binding;
 `;
 }
 
+/**
+ * Version 3: asymmetric and HMAC keys, with their spec and usage (null for
+ * symmetric keys) and each version's public key.
+ */
+function schemaV3(s: string): string {
+  return `
+ALTER TABLE ${s}.keys ADD COLUMN key_spec TEXT;
+ALTER TABLE ${s}.keys ADD COLUMN key_usage TEXT;
+ALTER TABLE ${s}.key_versions ADD COLUMN public_key BYTEA;
+`;
+}
+
 /** What each version adds to the one before (index 0: version 1). */
-const MIGRATIONS: ((schema: string) => string)[] = [schemaV1, schemaV2];
+const MIGRATIONS: ((schema: string) => string)[] = [
+  schemaV1,
+  schemaV2,
+  schemaV3,
+];
 
 /** SQLSTATEs of a concurrent creation of the same schema or table. */
 const CREATED_MEANWHILE = new Set(["23505", "42P06", "42P07", "42710"]);

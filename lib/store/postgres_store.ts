@@ -11,6 +11,7 @@ import {
   type DomainKeyStore,
   type JournalEntry,
   type KeyCursor,
+  keyKind,
   type KeyRecord,
   type KeyVersionRecord,
   type MetadataStore,
@@ -50,6 +51,8 @@ interface KeyVersionRow {
   rotation_period_days: number | null;
   next_rotation_at: number | null;
   serial: number;
+  key_spec: string | null;
+  key_usage: string | null;
   version: number | null;
   material_id: Uint8Array | null;
   version_created_at: number | null;
@@ -58,6 +61,7 @@ interface KeyVersionRow {
   domain_key_id: Uint8Array | null;
   algorithm: string | null;
   blob: Uint8Array | null;
+  public_key: Uint8Array | null;
 }
 
 interface AliasRow {
@@ -70,9 +74,10 @@ interface AliasRow {
 
 const KEY_COLUMNS = `k.id, k.account_id, k.description, k.state,
   k.is_default, k.created_at, k.deletion_date, k.pending_window_days, k.tags,
-  k.rotation_period_days, k.next_rotation_at, k.serial, v.version, v.material_id,
+  k.rotation_period_days, k.next_rotation_at, k.serial, k.key_spec,
+  k.key_usage, v.version, v.material_id,
   v.created_at AS version_created_at, v.encryptions_reserved, v.origin,
-  w.domain_key_id, w.algorithm, w.blob`;
+  v.public_key, w.domain_key_id, w.algorithm, w.blob`;
 
 /**
  * {@linkcode MetadataStore} in a PostgreSQL database, shared by every node
@@ -199,8 +204,8 @@ export class PostgresStore
       await sql.query(
         `INSERT INTO ${s}.keys (id, account_id, description, state,
            is_default, created_at, deletion_date, pending_window_days, tags,
-           rotation_period_days, next_rotation_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+           rotation_period_days, next_rotation_at, key_spec, key_usage)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
         [
           record.keyId,
           record.accountId,
@@ -213,6 +218,8 @@ export class PostgresStore
           JSON.stringify(record.tags),
           record.rotationPeriodDays,
           record.nextRotationAt,
+          record.keySpec ?? null,
+          record.keyUsage ?? null,
         ],
       );
       for (const version of record.versions) {
@@ -858,8 +865,8 @@ export class PostgresStore
   ): Promise<void> {
     await sql.query(
       `INSERT INTO ${this.#s}.key_versions (key_id, version, material_id,
-         created_at, encryptions_reserved, origin)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
+         created_at, encryptions_reserved, origin, public_key)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [
         keyId,
         version.version,
@@ -867,6 +874,7 @@ export class PostgresStore
         version.createdAt,
         version.encryptionsReserved,
         version.origin,
+        version.publicKey ?? null,
       ],
     );
     if (version.wrapped !== undefined) {
@@ -905,6 +913,7 @@ function toRecords(rows: KeyVersionRow[]): KeyRecord[] {
         nextRotationAt: row.next_rotation_at,
         versions: [],
         serial: row.serial,
+        ...keyKind(row.key_spec, row.key_usage),
       };
       records.push(record);
     }
@@ -923,6 +932,7 @@ function toRecords(rows: KeyVersionRow[]): KeyRecord[] {
           blob: row.blob,
         };
       }
+      if (row.public_key !== null) version.publicKey = row.public_key;
       record.versions.push(version);
     }
   }
