@@ -13,11 +13,12 @@ import {
   KMSClient,
 } from "./aws_sdk.ts";
 import { startPostgres } from "./postgres_cluster.ts";
-import { admin, type Server, startMain } from "./server_processes.ts";
-
-function iniValue(text: string, name: string): string {
-  return new RegExp(`^${name} = (\\S+)$`, "m").exec(text)![1];
-}
+import {
+  admin,
+  firstCredentials,
+  type Server,
+  startMain,
+} from "./server_processes.ts";
 
 const plaintext = new TextEncoder().encode("across HSMs");
 
@@ -33,16 +34,13 @@ Deno.test("a machine with its own HSM joins the cluster", async (t) => {
   try {
     const a = await serve(member);
     servers.push(a);
-    const ini = await Deno.readTextFile(`${dir}/member/credentials`);
+    const credentials = await firstCredentials(`${dir}/member/credentials`);
     const client = (server: Server) =>
       new KMSClient({
         endpoint: server.url,
         region: "eu-west-2",
         maxAttempts: 1,
-        credentials: {
-          accessKeyId: iniValue(ini, "aws_access_key_id"),
-          secretAccessKey: iniValue(ini, "aws_secret_access_key"),
-        },
+        credentials,
       });
     const onA = client(a);
     const keyId = (await onA.send(new CreateKeyCommand({}))).KeyMetadata!

@@ -20,16 +20,16 @@ import {
   UpdateAliasCommand,
 } from "./aws_sdk.ts";
 import { startPostgres } from "./postgres_cluster.ts";
-import { type Server, startMain } from "./server_processes.ts";
+import {
+  firstCredentials,
+  type Server,
+  startMain,
+} from "./server_processes.ts";
 import { PostgresStore } from "../lib/store/postgres_store.ts";
 
 /** How often the nodes read the change feed; they apply changes within 4×. */
 const POLL_MS = 100;
 const BOUND_MS = 4 * POLL_MS;
-
-function iniValue(text: string, name: string): string {
-  return new RegExp(`^${name} = (\\S+)$`, "m").exec(text)![1];
-}
 
 /** Runs `probe` until it returns true, for at most `ms`; returns how long it took. */
 async function within(ms: number, probe: () => Promise<boolean>) {
@@ -79,11 +79,7 @@ Deno.test("two okms nodes on one PostgreSQL", async (t) => {
     const b = await start();
     assert.match(a.banner, /First start/);
     assert.doesNotMatch(b.banner, /First start/, "one first start per cluster");
-    const ini = await Deno.readTextFile(`${dir}/data/credentials`);
-    const credentials = {
-      accessKeyId: iniValue(ini, "aws_access_key_id"),
-      secretAccessKey: iniValue(ini, "aws_secret_access_key"),
-    };
+    const credentials = await firstCredentials(`${dir}/data/credentials`);
     const client = (server: Server) =>
       new KMSClient({
         endpoint: server.url,

@@ -12,15 +12,12 @@ import { structure } from "../server/wire.ts";
 import { openTestCredentials } from "./server_fixture.ts";
 import {
   admin,
+  firstCredentials,
   PERMISSIONS,
   selfSignedCertificate,
   startMain,
 } from "./server_processes.ts";
 import { signKmsRequest, toRequest } from "./server_sigv4_signer.ts";
-
-function iniValue(text: string, name: string): string {
-  return new RegExp(`^${name} = (\\S+)$`, "m").exec(text)![1];
-}
 
 Deno.test("server and admin processes", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "okms-server-main-" });
@@ -88,11 +85,7 @@ Deno.test("server and admin processes", async (t) => {
           ),
         );
         assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
-        const ini = await Deno.readTextFile(file);
-        first = {
-          accessKeyId: iniValue(ini, "aws_access_key_id"),
-          secretAccessKey: iniValue(ini, "aws_secret_access_key"),
-        };
+        first = await firstCredentials(file);
         assert.ok(!server.banner.includes(first.secretAccessKey));
         const kms = new KMSClient({
           endpoint: server.url,

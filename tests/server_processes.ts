@@ -16,6 +16,27 @@ export const PERMISSIONS = [
   "--allow-write",
 ];
 
+/**
+ * The access key the first start wrote to `file` (an AWS credentials file,
+ * `<data-dir>/credentials`).
+ *
+ * @example
+ * ```ts
+ * const credentials = await firstCredentials(`${dataDir}/credentials`);
+ * ```
+ */
+export async function firstCredentials(
+  file: string,
+): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  const ini = await Deno.readTextFile(file);
+  const value = (name: string) =>
+    new RegExp(`^${name} = (\\S+)$`, "m").exec(ini)![1];
+  return {
+    accessKeyId: value("aws_access_key_id"),
+    secretAccessKey: value("aws_secret_access_key"),
+  };
+}
+
 /** A running server process. */
 export interface Server {
   child: Deno.ChildProcess;
