@@ -22,6 +22,7 @@ export { OkmsKey } from "./lib/okms_key.ts";
 export { OkmsSubtle } from "./lib/okms_subtle.ts";
 export type { OkmsAesGcmParams } from "./lib/okms_subtle.ts";
 export { DataKey } from "./lib/data_key.ts";
+export { DataKeyPair } from "./lib/data_key_pair.ts";
 export type { KeyMetadata } from "./lib/key_metadata.ts";
 export type { KeyMaterialMode, KeyState, Tag } from "./lib/metadata_store.ts";
 export type { EncryptionContext } from "./lib/encryption_context.ts";

@@ -3,7 +3,11 @@
  * its state and changes it.
  * @module
  */
-import type { KeyUsage } from "./asymmetric/key_specs.ts";
+import {
+  type KeyUsage,
+  type UsageAlgorithms,
+  usageAlgorithms,
+} from "./asymmetric/key_specs.ts";
 import { seal } from "./cmk_cipher.ts";
 import type { CanonicalContext } from "./encryption_context.ts";
 import {
@@ -159,6 +163,36 @@ export class AccountScope {
         }; ${this.arn(key)} is ${keySpec ?? "SYMMETRIC_DEFAULT"} ${
           keyUsage ?? "ENCRYPT_DECRYPT"
         }`,
+        { keyArn: this.arn(key) },
+      );
+    }
+  }
+
+  /**
+   * Refuses an algorithm that is not among the key's `field` algorithms
+   * (say Sign with ECDSA_SHA_384 on an ECC_NIST_P256 key), as AWS does.
+   * Call it after {@linkcode requireUsage}.
+   *
+   * @throws {InvalidKeyUsageException} naming the algorithms the key takes.
+   * @example
+   * ```ts
+   * scope.requireAlgorithm(key, "SigningAlgorithms", "ECDSA_SHA_256");
+   * ```
+   */
+  requireAlgorithm(
+    key: LiveKey,
+    field: keyof UsageAlgorithms,
+    algorithm: string,
+  ): void {
+    const { keySpec, keyUsage } = key.record;
+    const allowed: readonly string[] =
+      (keySpec && keyUsage && usageAlgorithms(keySpec, keyUsage)?.[field]) ??
+        [];
+    if (!allowed.includes(algorithm)) {
+      throw new InvalidKeyUsageException(
+        `${algorithm} is not one of the ${field} of ${
+          this.arn(key)
+        }, a ${keySpec} ${keyUsage} key: ${allowed.join(", ")}`,
         { keyArn: this.arn(key) },
       );
     }

@@ -30,18 +30,28 @@ export interface BlobHeader {
   keyVersion: number;
 }
 
+/** Where random bytes come from: the HSM (`Hsm.random`, `C_GenerateRandom`). */
+export interface RandomSource {
+  random(bytes: number): Uint8Array;
+}
+
+/** The number of IVs drawn at a time. */
+const POOLED_IVS = 341;
+
 /**
- * Random IVs, drawn from the OS CSPRNG a pool at a time: one call fills 341
- * IVs, and each is handed out once.
+ * Random IVs, drawn a pool at a time from the HSM's generator (one call
+ * gives 341), each handed out once. Not from `crypto.getRandomValues`:
+ * `deno run --seed` makes that deterministic, and a repeated GCM IV under
+ * one key gives away the authentication key.
  */
 class IvPool {
-  readonly #pool = new Uint8Array(341 * 12);
-  #next = this.#pool.length;
+  #pool: Uint8Array = new Uint8Array(0);
+  #next = 0;
 
-  /** Writes a fresh 12-byte IV into `target` at `offset`. */
-  take(target: Uint8Array, offset: number): void {
+  /** Writes a fresh 12-byte IV from `random` into `target` at `offset`. */
+  take(target: Uint8Array, offset: number, source: RandomSource): void {
     if (this.#next === this.#pool.length) {
-      crypto.getRandomValues(this.#pool);
+      this.#pool = source.random(POOLED_IVS * 12);
       this.#next = 0;
     }
     for (let i = 0; i < 12; i++) {
@@ -59,13 +69,14 @@ const ivs = new IvPool();
  *
  * @example
  * ```ts
- * const blob = newBlob(keyIdToBytes(keyId), 1, plaintext.length);
+ * const blob = newBlob(keyIdToBytes(keyId), 1, plaintext.length, hsm);
  * ```
  */
 export function newBlob(
   keyIdBytes: Uint8Array,
   keyVersion: number,
   plaintextBytes: number,
+  source: RandomSource,
 ): Uint8Array {
   const blob = new Uint8Array(HEADER_BYTES + plaintextBytes + TAG_BYTES);
   blob[0] = BLOB_VERSION;
@@ -74,7 +85,7 @@ export function newBlob(
   blob[KEY_VERSION_AT + 1] = (keyVersion >>> 16) & 0xff;
   blob[KEY_VERSION_AT + 2] = (keyVersion >>> 8) & 0xff;
   blob[KEY_VERSION_AT + 3] = keyVersion & 0xff;
-  ivs.take(blob, IV_AT);
+  ivs.take(blob, IV_AT, source);
   return blob;
 }
 

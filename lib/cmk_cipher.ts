@@ -56,7 +56,7 @@ export function seal(
   plaintext: Uint8Array,
   context: CanonicalContext,
 ): Uint8Array {
-  const blob = newBlob(keyIdBytes, keyVersion, plaintext.byteLength);
+  const blob = newBlob(keyIdBytes, keyVersion, plaintext.byteLength, hsm);
   hsm.encrypt(
     handle,
     {

@@ -60,6 +60,16 @@ export class InvalidCiphertextException extends KmsError {
   override name = "InvalidCiphertextException";
 }
 
+/** Verify: the signature is not valid for the message under the key. */
+export class KMSInvalidSignatureException extends KmsError {
+  override name = "KMSInvalidSignatureException";
+}
+
+/** VerifyMac: the MAC is not the message's HMAC under the key. */
+export class KMSInvalidMacException extends KmsError {
+  override name = "KMSInvalidMacException";
+}
+
 /** The key's `KeyUsage` (or `KeySpec`) does not allow the operation. */
 export class InvalidKeyUsageException extends KmsError {
   override name = "InvalidKeyUsageException";

@@ -10,21 +10,37 @@ import { OkmsKey } from "./okms_key.ts";
 import { OkmsSubtle } from "./okms_subtle.ts";
 import * as aliases from "./ops/aliases.ts";
 import * as cryptography from "./ops/crypto.ts";
+import * as dataKeyPairs from "./ops/data_key_pairs.ts";
+import type { DataKeyPair } from "./data_key_pair.ts";
+import * as keyAgreement from "./ops/key_agreement.ts";
 import * as keys from "./ops/keys.ts";
 import * as lifecycle from "./ops/lifecycle.ts";
+import * as mac from "./ops/mac.ts";
 import * as rotation from "./ops/rotation.ts";
+import * as signing from "./ops/signing.ts";
 import * as tags from "./ops/tags.ts";
 import { StaleRecordError, type Tag } from "./metadata_store.ts";
 
 export type { KmsContext } from "./account_scope.ts";
 export type * from "./ops/aliases.ts";
 export type * from "./ops/crypto.ts";
+export type * from "./ops/data_key_pairs.ts";
+export type * from "./ops/key_agreement.ts";
 export type * from "./ops/keys.ts";
 export type * from "./ops/lifecycle.ts";
+export type * from "./ops/mac.ts";
 export type * from "./ops/rotation.ts";
+export type * from "./ops/signing.ts";
 export type * from "./ops/tags.ts";
 export { MAX_DATA_KEY_BYTES, MAX_PLAINTEXT_BYTES } from "./ops/crypto.ts";
+export { KEY_PAIR_SPECS } from "./ops/data_key_pairs.ts";
 export { MAX_DESCRIPTION_LENGTH } from "./ops/keys.ts";
+export { MAC_ALGORITHMS } from "./ops/mac.ts";
+export {
+  MAX_MESSAGE_BYTES,
+  MAX_SIGNATURE_BYTES,
+  SIGNING_ALGORITHMS,
+} from "./ops/signing.ts";
 
 /** How often a change is redone after another node changed its key first. */
 const MAX_REDOS = 4;
@@ -150,6 +166,54 @@ export class OkmsAccount {
     input: { numberOfBytes: number },
   ): Promise<{ plaintext: Uint8Array }> {
     return cryptography.generateRandom(this.#scope, input);
+  }
+
+  /** A data key pair, its private key in plaintext (disposable) and encrypted. */
+  generateDataKeyPair(
+    input: dataKeyPairs.GenerateDataKeyPairInput,
+  ): Promise<DataKeyPair> {
+    return dataKeyPairs.generateDataKeyPair(this.#scope, input);
+  }
+
+  /** A data key pair, its private key encrypted under the CMK only. */
+  generateDataKeyPairWithoutPlaintext(
+    input: dataKeyPairs.GenerateDataKeyPairInput,
+  ): Promise<dataKeyPairs.DataKeyPairCiphertext> {
+    return dataKeyPairs.generateDataKeyPairWithoutPlaintext(this.#scope, input);
+  }
+
+  /** The ECDH secret of a KEY_AGREEMENT key and a peer's public key. */
+  deriveSharedSecret(
+    input: keyAgreement.DeriveSharedSecretInput,
+  ): Promise<keyAgreement.DeriveSharedSecretOutput> {
+    return keyAgreement.deriveSharedSecret(this.#scope, input);
+  }
+
+  // Signatures and MACs
+
+  /** Signs a message or digest with an asymmetric SIGN_VERIFY key, in the HSM. */
+  sign(input: signing.SignInput): Promise<signing.SignOutput> {
+    return signing.sign(this.#scope, input);
+  }
+
+  /** Checks a signature; an invalid one throws `KMSInvalidSignatureException`. */
+  verify(input: signing.VerifyInput): Promise<signing.VerifyOutput> {
+    return signing.verify(this.#scope, input);
+  }
+
+  /** An asymmetric key's public key (DER SPKI) and what it is for. */
+  getPublicKey(input: keys.KeyIdInput): Promise<signing.GetPublicKeyOutput> {
+    return signing.getPublicKey(this.#scope, input);
+  }
+
+  /** The HMAC of a message under an HMAC key, in the HSM. */
+  generateMac(input: mac.GenerateMacInput): Promise<mac.GenerateMacOutput> {
+    return mac.generateMac(this.#scope, input);
+  }
+
+  /** Checks a MAC; a wrong one throws `KMSInvalidMacException`. */
+  verifyMac(input: mac.VerifyMacInput): Promise<mac.VerifyMacOutput> {
+    return mac.verifyMac(this.#scope, input);
   }
 
   // Key states

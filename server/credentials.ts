@@ -205,8 +205,12 @@ export class Credentials implements SecretSource, AsyncDisposable {
     }
     await this.#okms.account(accountId);
     const accessKeyId = randomAccessKeyId();
-    const secret = crypto.getRandomValues(new Uint8Array(30));
+    // From the HSM: `deno run --seed` makes crypto.getRandomValues repeatable.
+    const { plaintext: secret } = await this.#internal.generateRandom({
+      numberOfBytes: 30,
+    });
     const secretAccessKey = secret.toBase64();
+    secret.fill(0);
     const { ciphertextBlob } = await this.#internal.encrypt({
       keyId: this.#sealingKey,
       plaintext: new TextEncoder().encode(secretAccessKey),

@@ -4,7 +4,12 @@
  * account. Adding an operation is adding one entry to {@linkcode OPERATIONS}.
  * @module
  */
-import type { OkmsAccount } from "../mod.ts";
+import {
+  KEY_PAIR_SPECS,
+  MAC_ALGORITHMS,
+  type OkmsAccount,
+  SIGNING_ALGORITHMS,
+} from "../mod.ts";
 import { UnknownOperationException } from "./errors.ts";
 import {
   blob,
@@ -57,7 +62,18 @@ function wipingPlaintext<T extends { plaintext: Uint8Array }>(
   });
 }
 
+/** `output`, which `wipe` wipes when it is disposed. */
+function wipedBy<T extends object>(
+  output: T,
+  wipe: () => void,
+): T & Disposable {
+  return Object.assign(output, { [Symbol.dispose]: wipe });
+}
+
 const ALGORITHM = optional(oneOf("SYMMETRIC_DEFAULT"));
+const ENCRYPTION_ALGORITHM = optional(
+  oneOf("SYMMETRIC_DEFAULT", "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"),
+);
 const CONTEXT = optional(stringMap);
 
 const KEY_ID = structure({ KeyId: required(string) });
@@ -81,6 +97,23 @@ const DATA_KEY_INPUT = structure({
   NumberOfBytes: optional(integer),
   EncryptionContext: CONTEXT,
 });
+const DATA_KEY_PAIR_INPUT = structure({
+  KeyId: required(string),
+  KeyPairSpec: required(oneOf(...KEY_PAIR_SPECS)),
+  EncryptionContext: CONTEXT,
+});
+
+const SIGNING_INPUT = {
+  KeyId: required(string),
+  Message: required(blob),
+  MessageType: optional(oneOf("RAW", "DIGEST")),
+  SigningAlgorithm: required(oneOf(...SIGNING_ALGORITHMS)),
+};
+const MAC_INPUT = {
+  KeyId: required(string),
+  Message: required(blob),
+  MacAlgorithm: required(oneOf(...MAC_ALGORITHMS)),
+};
 
 /** Every operation, by the name after `TrentService.` in `X-Amz-Target`. */
 export const OPERATIONS: Readonly<Record<string, Operation>> = {
@@ -116,7 +149,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
       KeyId: required(string),
       Plaintext: required(blob),
       EncryptionContext: CONTEXT,
-      EncryptionAlgorithm: ALGORITHM,
+      EncryptionAlgorithm: ENCRYPTION_ALGORITHM,
     }),
     async (account, input) => {
       try {
@@ -131,7 +164,7 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
       CiphertextBlob: required(blob),
       KeyId: optional(string),
       EncryptionContext: CONTEXT,
-      EncryptionAlgorithm: ALGORITHM,
+      EncryptionAlgorithm: ENCRYPTION_ALGORITHM,
     }),
     async (account, input) => wipingPlaintext(await account.decrypt(input)),
   ),
@@ -146,6 +179,34 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
   GenerateDataKeyWithoutPlaintext: operation(
     DATA_KEY_INPUT,
     (account, input) => account.generateDataKeyWithoutPlaintext(input),
+  ),
+  GenerateDataKeyPair: operation(
+    DATA_KEY_PAIR_INPUT,
+    async (account, input) => {
+      const pair = await account.generateDataKeyPair(input);
+      return wipedBy({
+        keyId: pair.keyId,
+        keyPairSpec: pair.keyPairSpec,
+        publicKey: pair.publicKey,
+        privateKeyCiphertextBlob: pair.privateKeyCiphertextBlob,
+        privateKeyPlaintext: pair.privateKeyPlaintext,
+      }, () => pair[Symbol.dispose]());
+    },
+  ),
+  GenerateDataKeyPairWithoutPlaintext: operation(
+    DATA_KEY_PAIR_INPUT,
+    (account, input) => account.generateDataKeyPairWithoutPlaintext(input),
+  ),
+  DeriveSharedSecret: operation(
+    structure({
+      KeyId: required(string),
+      KeyAgreementAlgorithm: required(oneOf("ECDH")),
+      PublicKey: required(blob),
+    }),
+    async (account, input) => {
+      const output = await account.deriveSharedSecret(input);
+      return wipedBy(output, () => output.sharedSecret.fill(0));
+    },
   ),
   ReEncrypt: operation(
     structure({
@@ -165,6 +226,26 @@ export const OPERATIONS: Readonly<Record<string, Operation>> = {
       wipingPlaintext(
         await account.generateRandom(input as { numberOfBytes: number }),
       ),
+  ),
+  Sign: operation(
+    structure(SIGNING_INPUT),
+    (account, input) => account.sign(input),
+  ),
+  Verify: operation(
+    structure({ ...SIGNING_INPUT, Signature: required(blob) }),
+    (account, input) => account.verify(input),
+  ),
+  GetPublicKey: operation(
+    KEY_ID,
+    (account, input) => account.getPublicKey(input),
+  ),
+  GenerateMac: operation(
+    structure(MAC_INPUT),
+    (account, input) => account.generateMac(input),
+  ),
+  VerifyMac: operation(
+    structure({ ...MAC_INPUT, Mac: required(blob) }),
+    (account, input) => account.verifyMac(input),
   ),
   UpdateKeyDescription: operation(
     structure({ KeyId: required(string), Description: required(string) }),

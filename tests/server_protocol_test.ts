@@ -168,7 +168,7 @@ Deno.test("the KMS JSON protocol through app.request", async (t) => {
       [{
         KeyId: defaultKey,
         Plaintext: "aGk=",
-        EncryptionAlgorithm: "RSAES_OAEP_SHA_1",
+        EncryptionAlgorithm: "RSAES_PKCS1_V1_5", // not an AWS algorithm
       }, "ValidationException"],
       ["[".repeat(40) + "]".repeat(40), "SerializationException"],
       [new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]), "SerializationException"],

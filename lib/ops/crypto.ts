@@ -1,9 +1,11 @@
 /**
  * Cryptographic operations: Encrypt, Decrypt, GenerateDataKey,
- * GenerateDataKeyWithoutPlaintext, ReEncrypt, GenerateRandom.
+ * GenerateDataKeyWithoutPlaintext, ReEncrypt, GenerateRandom. Encrypt and
+ * Decrypt with an RSA algorithm branch to `rsa_crypto.ts`.
  * @module
  */
 import type { AccountScope } from "../account_scope.ts";
+import type { EncryptionAlgorithm as RsaEncryptionAlgorithm } from "../asymmetric/key_specs.ts";
 import { parseBlob } from "../ciphertext_blob.ts";
 import { open } from "../cmk_cipher.ts";
 import { DataKey } from "../data_key.ts";
@@ -19,9 +21,14 @@ import {
 import type { LiveKey } from "../key_ring.ts";
 import { assertAllowed, type KeyOperation } from "../key_state.ts";
 import { requireBytes, requireInteger, requireOneOf } from "../validation.ts";
+import { decryptRsa, encryptRsa } from "./rsa_crypto.ts";
 
 /** The only encryption algorithm of symmetric CMKs. */
-export type EncryptionAlgorithm = "SYMMETRIC_DEFAULT";
+export type SymmetricEncryptionAlgorithm = "SYMMETRIC_DEFAULT";
+/** Encrypt's and Decrypt's algorithms: symmetric, or RSA-OAEP for RSA keys. */
+export type EncryptionAlgorithm =
+  | SymmetricEncryptionAlgorithm
+  | RsaEncryptionAlgorithm;
 
 /** Encrypt's input. */
 export interface EncryptInput {
@@ -29,7 +36,9 @@ export interface EncryptInput {
   keyId: string;
   /** 1 to 4096 bytes. */
   plaintext: Uint8Array;
+  /** Symmetric keys only. */
   encryptionContext?: EncryptionContext;
+  /** Required (RSAES_OAEP_*) for an RSA key; SYMMETRIC_DEFAULT otherwise. */
   encryptionAlgorithm?: EncryptionAlgorithm;
 }
 
@@ -46,8 +55,12 @@ export interface DecryptInput {
   ciphertextBlob: Uint8Array;
   /** The exact context the ciphertext was made with. */
   encryptionContext?: EncryptionContext;
-  /** When given, the ciphertext must be under this key. */
+  /**
+   * When given, the ciphertext must be under this key; required for an RSA
+   * ciphertext, which does not name its key.
+   */
   keyId?: string;
+  /** Required (RSAES_OAEP_*) for an RSA ciphertext. */
   encryptionAlgorithm?: EncryptionAlgorithm;
 }
 
@@ -83,8 +96,8 @@ export interface ReEncryptInput {
   sourceKeyId?: string;
   destinationKeyId: string;
   destinationEncryptionContext?: EncryptionContext;
-  sourceEncryptionAlgorithm?: EncryptionAlgorithm;
-  destinationEncryptionAlgorithm?: EncryptionAlgorithm;
+  sourceEncryptionAlgorithm?: SymmetricEncryptionAlgorithm;
+  destinationEncryptionAlgorithm?: SymmetricEncryptionAlgorithm;
 }
 
 /** ReEncrypt's output. */
@@ -94,8 +107,8 @@ export interface ReEncryptOutput {
   sourceKeyId: string;
   /** ARN of the key that encrypted. */
   keyId: string;
-  sourceEncryptionAlgorithm: EncryptionAlgorithm;
-  destinationEncryptionAlgorithm: EncryptionAlgorithm;
+  sourceEncryptionAlgorithm: SymmetricEncryptionAlgorithm;
+  destinationEncryptionAlgorithm: SymmetricEncryptionAlgorithm;
 }
 
 /** Largest plaintext a CMK encrypts, as AWS KMS. */
@@ -108,6 +121,11 @@ const ALGORITHM = "SYMMETRIC_DEFAULT" as const;
 
 function checkAlgorithm(name: string, value: unknown): void {
   if (value !== undefined) requireOneOf(name, value, [ALGORITHM]);
+}
+
+/** Whether an Encrypt or Decrypt takes the asymmetric branch (any other value). */
+function asymmetric(algorithm: unknown): boolean {
+  return algorithm !== undefined && algorithm !== ALGORITHM;
 }
 
 function dataKeySize(input: GenerateDataKeyInput): number {
@@ -125,11 +143,16 @@ function dataKeySize(input: GenerateDataKeyInput): number {
   return requireInteger("NumberOfBytes", numberOfBytes, 1, MAX_DATA_KEY_BYTES);
 }
 
-/** Encrypts 1 to 4096 bytes under a CMK, bound to an optional context. */
+/**
+ * Encrypts 1 to 4096 bytes under a CMK, bound to an optional context; with
+ * an RSAES_OAEP_* algorithm, a few hundred bytes under an RSA key (see
+ * {@linkcode encryptRsa}).
+ */
 export async function encrypt(
   scope: AccountScope,
   input: EncryptInput,
 ): Promise<EncryptOutput> {
+  if (asymmetric(input?.encryptionAlgorithm)) return encryptRsa(scope, input);
   const plaintext = requireBytes(
     "Plaintext",
     input?.plaintext,
@@ -137,7 +160,6 @@ export async function encrypt(
     MAX_PLAINTEXT_BYTES,
   );
   const context = canonicalContext(input.encryptionContext);
-  checkAlgorithm("EncryptionAlgorithm", input.encryptionAlgorithm);
   const key = scope.keyNow(input.keyId, "Encrypt") ??
     await scope.key(input.keyId, "Encrypt");
   scope.requireUsage(key, "Encrypt", "SYMMETRIC");
@@ -192,7 +214,8 @@ async function openBlob(
 }
 
 /**
- * Decrypts a blob from Encrypt, GenerateDataKey* or ReEncrypt.
+ * Decrypts a blob from Encrypt, GenerateDataKey* or ReEncrypt; with an
+ * RSAES_OAEP_* algorithm, an RSA ciphertext (see {@linkcode decryptRsa}).
  *
  * @throws {InvalidCiphertextException} when the blob is damaged, foreign,
  * or the encryption context is not the one it was made with.
@@ -201,7 +224,7 @@ export async function decrypt(
   scope: AccountScope,
   input: DecryptInput,
 ): Promise<DecryptOutput> {
-  checkAlgorithm("EncryptionAlgorithm", input?.encryptionAlgorithm);
+  if (asymmetric(input?.encryptionAlgorithm)) return decryptRsa(scope, input);
   const { key, plaintext } = await openBlob(
     scope,
     "Decrypt",
