@@ -20,7 +20,14 @@ export type { OkmsOptions, Pkcs11Options } from "./lib/config.ts";
 export * from "./lib/okms_account.ts";
 export { OkmsKey } from "./lib/okms_key.ts";
 export { OkmsSubtle } from "./lib/okms_subtle.ts";
-export type { OkmsAesGcmParams } from "./lib/okms_subtle.ts";
+export type {
+  AlgorithmChoice,
+  OkmsAesGcmParams,
+  OkmsKeyAlgorithm,
+  OkmsKeyGenParams,
+  OkmsKeyPair,
+  OkmsSignParams,
+} from "./lib/okms_subtle.ts";
 export { DataKey } from "./lib/data_key.ts";
 export { DataKeyPair } from "./lib/data_key_pair.ts";
 export type { KeyMetadata } from "./lib/key_metadata.ts";

@@ -35,7 +35,7 @@ import {
   type KeyUsage,
   type SigningAlgorithm,
 } from "../lib/asymmetric/key_specs.ts";
-import { generateMac, verifyMac } from "../lib/asymmetric/mac.ts";
+import { generateMac } from "../lib/asymmetric/mac.ts";
 import { decrypt, encrypt } from "../lib/asymmetric/rsa_encryption.ts";
 import { sign, type SigningInput, verify } from "../lib/asymmetric/signing.ts";
 import {
@@ -303,12 +303,13 @@ Deno.test("asymmetric keys in SoftHSM2", async (t) => {
               messageType: "DIGEST",
             });
             assert.ok(nodeVerifies(pair.spki, algorithm, message, ofDigest));
-            await assert.rejects(
-              sign(hsm, pair.privateKey, {
-                ...input,
-                message: digest.subarray(1),
-                messageType: "DIGEST",
-              }),
+            assert.throws(
+              () =>
+                sign(hsm, pair.privateKey, {
+                  ...input,
+                  message: digest.subarray(1),
+                  messageType: "DIGEST",
+                }),
               ValidationException,
             );
           }
@@ -318,12 +319,13 @@ Deno.test("asymmetric keys in SoftHSM2", async (t) => {
 
     await t.step("signing refuses what the spec or HSM cannot do", async () => {
       const ec = generateKeyPair(hsm, "ECC_NIST_P256", "SIGN_VERIFY", IN_USE);
-      await assert.rejects(
-        sign(hsm, ec.privateKey, {
-          spec: "ECC_NIST_P256",
-          algorithm: "ECDSA_SHA_384",
-          message: utf8("m"),
-        }),
+      assert.throws(
+        () =>
+          sign(hsm, ec.privateKey, {
+            spec: "ECC_NIST_P256",
+            algorithm: "ECDSA_SHA_384",
+            message: utf8("m"),
+          }),
         ValidationException,
       );
       const ed = generateKeyPair(
@@ -332,22 +334,24 @@ Deno.test("asymmetric keys in SoftHSM2", async (t) => {
         "SIGN_VERIFY",
         IN_USE,
       );
-      await assert.rejects(
-        sign(hsm, ed.privateKey, {
-          spec: "ECC_NIST_EDWARDS25519",
-          algorithm: "ED25519_PH_SHA_512",
-          message: new Uint8Array(64),
-          messageType: "DIGEST",
-        }),
+      assert.throws(
+        () =>
+          sign(hsm, ed.privateKey, {
+            spec: "ECC_NIST_EDWARDS25519",
+            algorithm: "ED25519_PH_SHA_512",
+            message: new Uint8Array(64),
+            messageType: "DIGEST",
+          }),
         UnsupportedOperationException,
       );
-      await assert.rejects(
-        sign(hsm, ed.privateKey, {
-          spec: "ECC_NIST_EDWARDS25519",
-          algorithm: "ED25519_SHA_512",
-          message: new Uint8Array(64),
-          messageType: "DIGEST",
-        }),
+      assert.throws(
+        () =>
+          sign(hsm, ed.privateKey, {
+            spec: "ECC_NIST_EDWARDS25519",
+            algorithm: "ED25519_SHA_512",
+            message: new Uint8Array(64),
+            messageType: "DIGEST",
+          }),
         ValidationException,
       );
       assert.throws(
@@ -630,11 +634,10 @@ Deno.test("asymmetric keys in SoftHSM2", async (t) => {
               mac.length,
               nodeCrypto.createHash(hash).digest().length,
             );
-            assert.ok(verifyMac(hsm, key, spec, algorithm, message, mac));
-            mac[0] ^= 1;
-            assert.equal(
-              verifyMac(hsm, key, spec, algorithm, message, mac),
-              false,
+            assert.deepEqual(
+              generateMac(hsm, key, spec, algorithm, message),
+              mac,
+              "the same key and message give the same MAC",
             );
           }
           assert.throws(

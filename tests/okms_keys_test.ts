@@ -86,7 +86,10 @@ Deno.test("CreateKey refuses bad descriptions, tags and unsupported specs", asyn
     [{ keyUsage: "SIGN_VERIFY" }, "ValidationException"],
     [{ keySpec: "RSA_2048" }, "ValidationException"], // no KeyUsage
     [{ keySpec: "RSA_2048", keyUsage: "KEY_AGREEMENT" }, "ValidationException"],
-    [{ keySpec: "HMAC_256", keyUsage: "ENCRYPT_DECRYPT" }, "ValidationException"],
+    [
+      { keySpec: "HMAC_256", keyUsage: "ENCRYPT_DECRYPT" },
+      "ValidationException",
+    ],
     [{ keySpec: "AES_256" }, "ValidationException"],
     [
       { keySpec: "ECC_NIST_EDWARDS25519", keyUsage: "SIGN_VERIFY" },

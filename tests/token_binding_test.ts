@@ -49,7 +49,9 @@ async function externalOptions(
 function toSchemaOne(dataDir: string): void {
   const db = new DatabaseSync(`${dataDir}/okms.db`);
   db.exec(`DROP TABLE token_binding; DROP TABLE wrapped_material;
-    DROP TABLE domain_keys; PRAGMA user_version = 1`);
+    DROP TABLE domain_keys; ALTER TABLE keys DROP COLUMN key_spec;
+    ALTER TABLE keys DROP COLUMN key_usage;
+    ALTER TABLE key_versions DROP COLUMN public_key; PRAGMA user_version = 1`);
   db.close();
 }
 
@@ -162,7 +164,7 @@ Deno.test("a directory from before the record is bound by the first token that h
     assert.equal(okms.token.serialNumber, serialA);
     assert.equal(okms.token.embedded, true);
   }
-  assert.equal(schemaVersion(a), 3);
+  assert.equal(schemaVersion(a), 4);
   assert.equal(storedMaterial(a).keyMaterial, "token", "it keeps token mode");
   await assert.rejects(
     Okms.open(await externalOptions(a, b)),

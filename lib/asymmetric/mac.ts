@@ -1,5 +1,6 @@
 /**
- * GenerateMac and VerifyMac with HMAC keys in the HSM.
+ * HMACs with keys in the HSM (GenerateMac; VerifyMac recomputes and compares in
+ * constant time, in `lib/ops/mac.ts`: SoftHSM2's `C_Verify` compares plainly).
  * @module
  */
 import type { Hsm } from "../hsm.ts";
@@ -28,26 +29,4 @@ export function generateMac(
 ): Uint8Array {
   requireAlgorithm(spec, "GENERATE_VERIFY_MAC", "MacAlgorithms", algorithm);
   return hsm.sign(MAC_MECHANISMS[algorithm], key, message);
-}
-
-/**
- * Whether `mac` is the HMAC of `message` under `key`, compared in the HSM
- * (`C_Verify`).
- *
- * @throws {ValidationException} when `spec` does not take `algorithm`.
- * @example
- * ```ts
- * if (!verifyMac(hsm, key, "HMAC_256", "HMAC_SHA_256", message, mac)) throw new Error("bad MAC");
- * ```
- */
-export function verifyMac(
-  hsm: Hsm,
-  key: number,
-  spec: KeySpec,
-  algorithm: MacAlgorithm,
-  message: Uint8Array,
-  mac: Uint8Array,
-): boolean {
-  requireAlgorithm(spec, "GENERATE_VERIFY_MAC", "MacAlgorithms", algorithm);
-  return hsm.verify(MAC_MECHANISMS[algorithm], key, message, mac);
 }
