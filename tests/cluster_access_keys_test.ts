@@ -250,7 +250,7 @@ Deno.test("startServer on a database: a cluster node's access keys", async (t) =
   const server = await startServer({
     host: "127.0.0.1",
     port: 0,
-    okms: { dataDir, databaseUrl: url },
+    okms: { dataDir, databaseUrl: url, keyMaterial: "wrapped" },
     clockSkewSeconds: 300,
     auditLog: `${dataDir}/audit.log`,
   }, (line) => lines.push(line));

@@ -23,6 +23,7 @@ Deno.test("two nodes in one process on one PostgreSQL", async (t) => {
     await Okms.open({
       dataDir,
       databaseUrl: `${pg.url}?schema=${schema}`,
+      keyMaterial: "wrapped", // a cluster's, whatever mode the suite runs in
       maintenanceIntervalMs: 0,
       changePollMs,
       now: () => clock,
