@@ -130,7 +130,6 @@ export class Hsm {
   readonly #sessionHandle: number;
   readonly #gcm = new AesGcmMechanism();
   readonly #aesKeyGen = new Mechanism(CKM.AES_KEY_GEN);
-  readonly #rsaKeyPairGen = new Mechanism(CKM.RSA_PKCS_KEY_PAIR_GEN);
   /** Parameterless mechanisms (key wrapping), made once each. */
   readonly #plain = new Map<number, Mechanism>();
   /**
@@ -338,34 +337,6 @@ export class Hsm {
   }
 
   /**
-   * Generates an RSA key pair (`CKM_RSA_PKCS_KEY_PAIR_GEN`) from one
-   * template per key; the public template gives `CKA_MODULUS_BITS` and
-   * `CKA_PUBLIC_EXPONENT`. Returns both handles.
-   *
-   * @example
-   * ```ts
-   * const { publicKey, privateKey } = hsm.generateRsaKeyPair(
-   *   [[CKA.TOKEN, false], [CKA.MODULUS_BITS, 3072], [CKA.PUBLIC_EXPONENT, Uint8Array.of(1, 0, 1)], [CKA.WRAP, true]],
-   *   [[CKA.TOKEN, true], [CKA.PRIVATE, true], [CKA.SENSITIVE, true], [CKA.EXTRACTABLE, false], [CKA.UNWRAP, true]],
-   * );
-   * ```
-   */
-  generateRsaKeyPair(
-    publicTemplate: readonly Attribute[],
-    privateTemplate: readonly Attribute[],
-  ): { publicKey: number; privateKey: number } {
-    const started = this.#started();
-    const pair = this.#p11.generateKeyPair(
-      this.session,
-      this.#rsaKeyPairGen,
-      new Template(publicTemplate),
-      new Template(privateTemplate),
-    );
-    this.#observe("generate_key_pair", started);
-    return pair;
-  }
-
-  /**
    * Generates a secret key (`C_GenerateKey`) with the parameterless
    * `mechanism`, e.g. `CKM_GENERIC_SECRET_KEY_GEN` for an HMAC key; returns
    * its handle.
@@ -437,13 +408,11 @@ export class Hsm {
     key: number,
     data: Uint8Array,
   ): Uint8Array<ArrayBuffer> {
-    const started = this.#started();
-    this.#p11.signInit(this.session, this.#mechanism(mechanism), key);
-    const signature = this.#copyOut(
-      this.#p11.sign(this.#sessionHandle, data, this.#output),
+    return this.#singlePart(
+      "sign",
+      () => this.#p11.signInit(this.session, this.#mechanism(mechanism), key),
+      () => this.#p11.sign(this.#sessionHandle, data, this.#output),
     );
-    this.#observe("sign", started);
-    return signature;
   }
 
   /**
@@ -485,13 +454,12 @@ export class Hsm {
     key: number,
     plaintext: Uint8Array,
   ): Uint8Array<ArrayBuffer> {
-    const started = this.#started();
-    this.#p11.encryptInit(this.session, this.#mechanism(mechanism), key);
-    const ciphertext = this.#copyOut(
-      this.#p11.encrypt(this.#sessionHandle, plaintext, this.#output),
+    return this.#singlePart(
+      "encrypt",
+      () =>
+        this.#p11.encryptInit(this.session, this.#mechanism(mechanism), key),
+      () => this.#p11.encrypt(this.#sessionHandle, plaintext, this.#output),
     );
-    this.#observe("encrypt", started);
-    return ciphertext;
   }
 
   /**
@@ -510,13 +478,12 @@ export class Hsm {
     key: number,
     ciphertext: Uint8Array,
   ): Uint8Array<ArrayBuffer> {
-    const started = this.#started();
-    this.#p11.decryptInit(this.session, this.#mechanism(mechanism), key);
-    const plaintext = this.#copyOut(
-      this.#p11.decrypt(this.#sessionHandle, ciphertext, this.#output),
+    return this.#singlePart(
+      "decrypt",
+      () =>
+        this.#p11.decryptInit(this.session, this.#mechanism(mechanism), key),
+      () => this.#p11.decrypt(this.#sessionHandle, ciphertext, this.#output),
     );
-    this.#observe("decrypt", started);
-    return plaintext;
   }
 
   /**
@@ -716,6 +683,22 @@ export class Hsm {
   }
 
   /** The first `length` bytes of the output buffer, copied; the buffer is zeroed. */
+  /**
+   * One `*Init` and single-part call into the shared output buffer, timed
+   * as `call`; what it wrote, copied out (see {@linkcode #copyOut}).
+   */
+  #singlePart(
+    call: HsmCall,
+    init: () => void,
+    run: () => number,
+  ): Uint8Array<ArrayBuffer> {
+    const started = this.#started();
+    init();
+    const out = this.#copyOut(run());
+    this.#observe(call, started);
+    return out;
+  }
+
   #copyOut(length: number): Uint8Array<ArrayBuffer> {
     const out = this.#output.slice(0, length);
     this.#output.fill(0, 0, length);

@@ -196,7 +196,8 @@ function privateKeyTemplate(id: Uint8Array): Attribute[] {
 export function createTransferKey(hsm: Hsm): TransferRequest {
   requireOaep(hsm);
   const id = hsm.random(ID_BYTES);
-  const { publicKey, privateKey } = hsm.generateRsaKeyPair(
+  const { publicKey, privateKey } = hsm.generateKeyPair(
+    CKM.RSA_PKCS_KEY_PAIR_GEN,
     publicKeyTemplate([
       [CKA.MODULUS_BITS, TRANSFER_KEY_BITS],
       [CKA.PUBLIC_EXPONENT, F4],
