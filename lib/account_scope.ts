@@ -8,6 +8,7 @@ import {
   type UsageAlgorithms,
   usageAlgorithms,
 } from "./asymmetric/key_specs.ts";
+import { unsupportedAlgorithms } from "./asymmetric/hsm_support.ts";
 import { seal } from "./cmk_cipher.ts";
 import type { CanonicalContext } from "./encryption_context.ts";
 import {
@@ -293,6 +294,13 @@ export class AccountScope {
 
   /** The key's AWS metadata. */
   metadata(key: LiveKey): KeyMetadata {
-    return keyMetadata(key.record, this.kms.region);
+    const { keySpec, keyUsage } = key.record;
+    const rsaEncryption = keySpec?.startsWith("RSA_") &&
+      keyUsage === "ENCRYPT_DECRYPT";
+    return keyMetadata(
+      key.record,
+      this.kms.region,
+      rsaEncryption ? unsupportedAlgorithms(this.kms.hsm) : undefined,
+    );
   }
 }

@@ -46,6 +46,7 @@ const SYMMETRIC: Readonly<Record<string, readonly string[]>> = {
 function algorithms(
   keySpec: KeySpec | undefined,
   keyUsage: KeyUsage | undefined,
+  refused: ReadonlySet<string>,
 ): Pick<
   KeyMetadata,
   | "encryptionAlgorithms"
@@ -59,12 +60,16 @@ function algorithms(
   return Object.fromEntries(
     Object.entries(lists).map((
       [name, list],
-    ) => [name[0].toLowerCase() + name.slice(1), list]),
+    ) => [
+      name[0].toLowerCase() + name.slice(1),
+      list.filter((algorithm: string) => !refused.has(algorithm)),
+    ]),
   );
 }
 
 /**
- * The metadata of a stored key.
+ * The metadata of a stored key, without the algorithms the HSM `refused`
+ * (see `lib/asymmetric/hsm_support.ts`).
  *
  * @example
  * ```ts
@@ -72,7 +77,11 @@ function algorithms(
  * console.log(metadata.arn);
  * ```
  */
-export function keyMetadata(record: KeyRecord, region: string): KeyMetadata {
+export function keyMetadata(
+  record: KeyRecord,
+  region: string,
+  refused: ReadonlySet<string> = new Set(),
+): KeyMetadata {
   const metadata: KeyMetadata = {
     awsAccountId: record.accountId,
     keyId: record.keyId,
@@ -86,7 +95,7 @@ export function keyMetadata(record: KeyRecord, region: string): KeyMetadata {
     keyManager: "CUSTOMER",
     customerMasterKeySpec: record.keySpec ?? "SYMMETRIC_DEFAULT",
     keySpec: record.keySpec ?? "SYMMETRIC_DEFAULT",
-    ...algorithms(record.keySpec, record.keyUsage),
+    ...algorithms(record.keySpec, record.keyUsage, refused),
     multiRegion: false,
     isDefault: record.isDefault,
   };

@@ -4,6 +4,7 @@
  * @module
  */
 import { AccountScope, type KmsContext } from "./account_scope.ts";
+import { unsupportedAlgorithms } from "./asymmetric/hsm_support.ts";
 import type { DataKey } from "./data_key.ts";
 import type { KeyMetadata } from "./key_metadata.ts";
 import { OkmsKey } from "./okms_key.ts";
@@ -85,6 +86,20 @@ export class OkmsAccount {
     this.#scope = new AccountScope(kms, accountId);
     this.accountId = accountId;
     this.subtle = new OkmsSubtle(this);
+  }
+
+  /**
+   * Whether this okms's HSM runs an AWS algorithm of its key specs: a
+   * module may list a mechanism and refuse some of its parameters
+   * (SoftHSM2 2.6.1 and `RSAES_OAEP_SHA_256`).
+   *
+   * @example
+   * ```ts
+   * const hash = okms.offers("RSAES_OAEP_SHA_256") ? "SHA-256" : "SHA-1";
+   * ```
+   */
+  offers(algorithm: string): boolean {
+    return !unsupportedAlgorithms(this.#scope.kms.hsm).has(algorithm);
   }
 
   // Keys

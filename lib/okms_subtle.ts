@@ -7,6 +7,7 @@ import type {
   MacAlgorithm,
   SigningAlgorithm,
 } from "./asymmetric/key_specs.ts";
+import { digestOf, type SigningHash } from "./asymmetric/algorithms.ts";
 import { type CurveName, CURVES } from "./asymmetric/curves.ts";
 import { ecdsaDerToRaw } from "./asymmetric/ecdsa_signature.ts";
 import type { EncryptionContext } from "./encryption_context.ts";
@@ -22,7 +23,13 @@ import {
   publicUsages,
 } from "./subtle/key_algorithms.ts";
 import { keyRequest, type OkmsKeyGenParams } from "./subtle/key_requests.ts";
-import { algorithmName, invalidAccess, notSupported } from "./subtle/names.ts";
+import {
+  algorithmName,
+  hashName,
+  invalidAccess,
+  notSupported,
+} from "./subtle/names.ts";
+import type { AlgorithmChoice } from "./subtle/key_algorithms.ts";
 import { oaep, requireKey, signing } from "./subtle/operations.ts";
 
 export type { OkmsKeyGenParams } from "./subtle/key_requests.ts";
@@ -88,6 +95,8 @@ export interface SubtleBackend {
     keyAgreementAlgorithm: "ECDH";
     publicKey: Uint8Array;
   }): Promise<{ sharedSecret: Uint8Array }>;
+  /** Whether the HSM runs an AWS algorithm (e.g. `RSAES_OAEP_SHA_256`). */
+  offers(algorithm: string): boolean;
 }
 
 /** What the KMS cannot do is, to WebCrypto, an algorithm it does not support. */
@@ -177,6 +186,7 @@ export class OkmsSubtle {
         "okms private and secret keys are never extractable: their material stays in the HSM",
       );
     }
+    this.#requireDecryptable(choice);
     const created = await supported(this.#kms.createKey({ keySpec, keyUsage }));
     const privateKey = new OkmsKey(created.metadata, handle);
     if (split.public === undefined) return privateKey;
@@ -207,6 +217,7 @@ export class OkmsSubtle {
   }
 
   async #publicKey(key: OkmsKey, usages: KeyUsage[]): Promise<CryptoKey> {
+    this.#requireDecryptable(key.algorithm as AlgorithmChoice);
     const { publicKey } = await this.#kms.getPublicKey({ keyId: key.keyId });
     return crypto.subtle.importKey(
       "spki",
@@ -215,6 +226,18 @@ export class OkmsSubtle {
       true,
       usages,
     );
+  }
+
+  /**
+   * Refuses an RSA-OAEP hash the HSM cannot decrypt with: a public key for
+   * it would encrypt what nothing can ever decrypt.
+   */
+  #requireDecryptable(choice: AlgorithmChoice): void {
+    if (algorithmName(choice) !== "RSA-OAEP") return;
+    const wanted = `RSAES_OAEP_${hashName(choice.hash).replace("-", "_")}`;
+    if (!this.#kms.offers(wanted)) {
+      throw notSupported(`this HSM does not decrypt ${wanted}`);
+    }
   }
 
   /**
@@ -292,7 +315,7 @@ export class OkmsSubtle {
     }
     const digest = how.hash === undefined
       ? undefined
-      : new Uint8Array(await crypto.subtle.digest(how.hash, message));
+      : new Uint8Array(digestOf(how.hash as SigningHash, message));
     const { signature } = await supported(this.#kms.sign({
       keyId: key.keyId,
       message: digest ?? message,

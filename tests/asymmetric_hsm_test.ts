@@ -317,7 +317,7 @@ Deno.test("asymmetric keys in SoftHSM2", async (t) => {
       );
     }
 
-    await t.step("signing refuses what the spec or HSM cannot do", async () => {
+    await t.step("signing refuses what the spec or HSM cannot do", () => {
       const ec = generateKeyPair(hsm, "ECC_NIST_P256", "SIGN_VERIFY", IN_USE);
       assert.throws(
         () =>

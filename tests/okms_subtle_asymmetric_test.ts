@@ -276,16 +276,24 @@ Deno.test("RSA-OAEP: WebCrypto encrypts with the public key, the HSM decrypts", 
     name: "RSA-OAEP",
     hash: "SHA-256",
   });
-  const verifier256 = await t.okms.subtle.publicKey(sha256);
-  const sealed256 = await crypto.subtle.encrypt(
-    { name: "RSA-OAEP" },
-    verifier256,
-    plaintext,
-  );
+  // No public key to encrypt what nothing could decrypt: neither a new
+  // pair nor the public half of an existing key.
+  await rejectsNamed(t.okms.subtle.publicKey(sha256), "NotSupportedError");
   await rejectsNamed(
-    t.okms.subtle.decrypt({ name: "RSA-OAEP" }, sha256, sealed256),
+    t.okms.subtle.generateKey(
+      {
+        name: "RSA-OAEP",
+        modulusLength: 2048,
+        publicExponent: Uint8Array.of(1, 0, 1),
+        hash: "SHA-256",
+      },
+      false,
+      ["encrypt", "decrypt"],
+    ),
     "NotSupportedError",
   );
+  const described = await t.okms.describeKey({ keyId: privateKey.keyId });
+  assert.deepEqual(described.encryptionAlgorithms, ["RSAES_OAEP_SHA_1"]);
 });
 
 Deno.test("ECDH: deriveBits equals WebCrypto's from the peer's side", async () => {

@@ -64,7 +64,14 @@ export function generateKeyPair(
       [...publicTemplate, [CKA.EC_PARAMS, curveOf(spec).oid]],
       privateTemplate,
     );
-  return { privateKey, publicKey, spki: publicKeySpki(hsm, spec, publicKey) };
+  try {
+    return { privateKey, publicKey, spki: publicKeySpki(hsm, spec, publicKey) };
+  } catch (error) {
+    // Nothing may stay behind, least of all a private key made to be wrapped.
+    hsm.destroy(privateKey);
+    hsm.destroy(publicKey);
+    throw error;
+  }
 }
 
 /**

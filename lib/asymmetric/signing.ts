@@ -1,17 +1,21 @@
 /**
  * Sign and Verify with asymmetric keys in the HSM, as AWS KMS does: RAW
- * messages are hashed in JS (WebCrypto), DIGEST messages are taken as the
+ * messages are hashed in process (node:crypto), DIGEST messages are taken as the
  * hash, the private-key operation is always the HSM's, and ECDSA
  * signatures are DER.
  * @module
  */
-import { createHash } from "node:crypto";
 import type { Hsm } from "../hsm.ts";
 import {
   UnsupportedOperationException,
   ValidationException,
 } from "../errors.ts";
-import { SIGNING_MECHANISMS, type SigningMechanism } from "./algorithms.ts";
+import {
+  DIGEST_BYTES,
+  digestOf,
+  SIGNING_MECHANISMS,
+  type SigningMechanism,
+} from "./algorithms.ts";
 import { DerError } from "./der.ts";
 import { ecdsaDerToRaw, ecdsaRawToDer } from "./ecdsa_signature.ts";
 import {
@@ -32,15 +36,6 @@ export interface SigningInput {
   /** RAW when absent. */
   messageType?: MessageType;
 }
-
-const DIGEST_BYTES = { "SHA-256": 32, "SHA-384": 48, "SHA-512": 64 } as const;
-
-/** The same hashes as node:crypto names them. */
-const NODE_HASHES = {
-  "SHA-256": "sha256",
-  "SHA-384": "sha384",
-  "SHA-512": "sha512",
-} as const;
 
 /**
  * The bytes the HSM signs for `input`, and the mechanism.
@@ -74,11 +69,7 @@ function prepare(
       } bytes, not ${message.byteLength}`,
     );
   }
-  // node:crypto's hash runs in place; WebCrypto's digest costs a hop to
-  // another thread (about 100 µs, twice an ECDSA signature).
-  const digest = messageType === "DIGEST"
-    ? message
-    : createHash(NODE_HASHES[hash]).update(message).digest();
+  const digest = messageType === "DIGEST" ? message : digestOf(hash, message);
   const prefix = mechanism.digestInfo;
   if (prefix === undefined) return { mechanism, data: digest };
   const data = new Uint8Array(prefix.byteLength + digest.byteLength);

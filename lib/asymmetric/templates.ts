@@ -110,7 +110,9 @@ export function privateKeyTemplate(
     [CKA.DERIVE, can("KEY_AGREEMENT")],
     [CKA.UNWRAP, false],
     ...(hmac
-      ? [[CKA.VERIFY, mac], [CKA.ENCRYPT, false], [CKA.WRAP, false]] as const
+      // No C_Verify: SoftHSM2 compares MACs in it plainly; okms recomputes
+      // and compares in constant time (lib/ops/mac.ts).
+      ? [[CKA.VERIFY, false], [CKA.ENCRYPT, false], [CKA.WRAP, false]] as const
       : [[CKA.SIGN_RECOVER, false]] as const),
     [CKA.ALLOWED_MECHANISMS, allowedMechanisms(spec, usage)],
     [CKA.MODIFIABLE, false],

@@ -115,6 +115,8 @@ function materialKind(
   }
   const spec = keySpec as KeySpec;
   const usages = Object.keys(KEY_SPECS[spec].usages);
+  // AWS's default usage, where the spec has it (RSA); the others name theirs.
+  keyUsage ??= "ENCRYPT_DECRYPT";
   if (typeof keyUsage !== "string" || !usages.includes(keyUsage)) {
     throw new ValidationException(
       `KeySpec ${spec} needs KeyUsage ${usages.join(" or ")}`,

@@ -108,6 +108,7 @@ export async function disableKeyRotation(
   input: KeyIdInput,
 ): Promise<void> {
   const key = await scope.keyNotAlias(input?.keyId, "DisableKeyRotation");
+  refuseAsymmetric(scope, key, "DisableKeyRotation");
   await scope.update(key, "DisableKeyRotation", {
     rotationPeriodDays: null,
     nextRotationAt: null,
