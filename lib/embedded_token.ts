@@ -36,8 +36,19 @@ export interface EmbeddedTokenOptions {
   create: boolean;
 }
 
+/**
+ * A new PIN, from the kernel's generator: there is no HSM yet to ask, and
+ * `crypto.getRandomValues` repeats itself under `deno run --seed`.
+ */
 function randomPin(): string {
-  return crypto.getRandomValues(new Uint8Array(24)).toHex();
+  const bytes = new Uint8Array(24);
+  using source = Deno.openSync("/dev/urandom", { read: true });
+  for (let filled = 0; filled < bytes.length;) {
+    filled += source.readSync(bytes.subarray(filled)) ?? 0;
+  }
+  const pin = bytes.toHex();
+  bytes.fill(0);
+  return pin;
 }
 
 /** A file's information, or `undefined` when it does not exist. */
