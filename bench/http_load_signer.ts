@@ -1,16 +1,12 @@
 /**
- * A compact, synchronous SigV4 signer for the HTTP load client: `POST /`
- * KMS requests signed over `content-type`, `host`, `x-amz-date` and
- * `x-amz-target`, the way AWS SDKs sign them. Built on `node:crypto`, with
- * the day's signing key derived once, so the client spends as little of the
- * machine's CPU as it can while still signing every request afresh.
+ * The HTTP load client's signer: `POST /` KMS requests signed over
+ * `content-type`, `host`, `x-amz-date` and `x-amz-target`, the way AWS SDKs
+ * sign them, by the clients' signer (`lib/aws/sigv4_signer.ts`), which
+ * derives the day's signing key once, so the client spends as little of
+ * the machine's CPU as it can while still signing every request afresh.
  * @module
  */
-import { createHash, createHmac } from "node:crypto";
-
-const ALGORITHM = "AWS4-HMAC-SHA256";
-const CONTENT_TYPE = "application/x-amz-json-1.1";
-const SIGNED_HEADERS = "content-type;host;x-amz-date;x-amz-target";
+import { KMS_CONTENT_TYPE, SigV4Signer } from "../lib/aws/sigv4_signer.ts";
 
 /** An access key and where its requests go. */
 export interface SignerOptions {
@@ -19,18 +15,6 @@ export interface SignerOptions {
   region: string;
   /** The `Host` header the HTTP client will send, e.g. `127.0.0.1:8080`. */
   host: string;
-}
-
-function hmac(key: Uint8Array | string, data: string): Uint8Array {
-  return createHmac("sha256", key).update(data).digest();
-}
-
-/** `YYYYMMDD'T'HHMMSS'Z'` of an epoch second. */
-function amzDateOf(second: number): string {
-  return new Date(second * 1000).toISOString().slice(0, 19).replace(
-    /[-:]/g,
-    "",
-  ) + "Z";
 }
 
 /**
@@ -44,14 +28,12 @@ function amzDateOf(second: number): string {
  * ```
  */
 export class KmsSigner {
-  readonly #options: SignerOptions;
-  #second = -1;
-  #amzDate = "";
-  #day = "";
-  #signingKey: Uint8Array = new Uint8Array(0);
+  readonly #signer: SigV4Signer;
+  readonly #url: string;
 
   constructor(options: SignerOptions) {
-    this.#options = options;
+    this.#signer = new SigV4Signer(options, { region: options.region });
+    this.#url = `http://${options.host}/`;
   }
 
   /** The headers of a signed `POST /` with `target` and `body`, at `nowMs`. */
@@ -60,39 +42,10 @@ export class KmsSigner {
     body: Uint8Array,
     nowMs: number = Date.now(),
   ): Record<string, string> {
-    this.#setClock(Math.floor(nowMs / 1000));
-    const { accessKeyId, region, host } = this.#options;
-    const payloadHash = createHash("sha256").update(body).digest("hex");
-    const canonicalRequest = "POST\n/\n\n" +
-      `content-type:${CONTENT_TYPE}\nhost:${host}\n` +
-      `x-amz-date:${this.#amzDate}\nx-amz-target:${target}\n\n` +
-      `${SIGNED_HEADERS}\n${payloadHash}`;
-    const scope = `${this.#day}/${region}/kms/aws4_request`;
-    const stringToSign = `${ALGORITHM}\n${this.#amzDate}\n${scope}\n` +
-      createHash("sha256").update(canonicalRequest).digest("hex");
-    const signature = createHmac("sha256", this.#signingKey).update(
-      stringToSign,
-    ).digest("hex");
-    return {
-      "content-type": CONTENT_TYPE,
-      "x-amz-date": this.#amzDate,
-      "x-amz-target": target,
-      authorization: `${ALGORITHM} Credential=${accessKeyId}/${scope}, ` +
-        `SignedHeaders=${SIGNED_HEADERS}, Signature=${signature}`,
-    };
-  }
-
-  #setClock(second: number): void {
-    if (second === this.#second) return;
-    this.#second = second;
-    this.#amzDate = amzDateOf(second);
-    const day = this.#amzDate.slice(0, 8);
-    if (day === this.#day) return;
-    this.#day = day;
-    const { secretAccessKey, region } = this.#options;
-    this.#signingKey = hmac(
-      hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), "kms"),
-      "aws4_request",
-    );
+    return this.#signer.sign({
+      url: this.#url,
+      headers: { "content-type": KMS_CONTENT_TYPE, "x-amz-target": target },
+      body,
+    }, nowMs);
   }
 }

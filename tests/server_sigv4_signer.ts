@@ -1,31 +1,16 @@
 /**
- * Test-only SigV4 signer on WebCrypto, written apart from the server's
- * verifier (which uses node:crypto) so that tests check one against the
- * other. Builds raw `POST /` KMS requests, signed or deliberately not.
+ * Raw `POST /` KMS requests for tests, signed by the clients' signer
+ * (`lib/aws/sigv4_signer.ts`, separate code from the server's verifier, so
+ * tests check one against the other), or deliberately not.
  * @module
  */
+import {
+  amzDateOf,
+  KMS_CONTENT_TYPE,
+  SigV4Signer,
+} from "../lib/aws/sigv4_signer.ts";
 
 const encoder = new TextEncoder();
-
-async function sha256(data: Uint8Array<ArrayBuffer>): Promise<string> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", data)).toHex();
-}
-
-async function hmac(
-  key: Uint8Array<ArrayBuffer>,
-  text: string,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const k = await crypto.subtle.importKey(
-    "raw",
-    key,
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  return new Uint8Array(
-    await crypto.subtle.sign("HMAC", k, encoder.encode(text)),
-  );
-}
 
 /** A KMS request to sign. */
 export interface KmsRequest {
@@ -62,58 +47,40 @@ export interface SignedParts {
  * const response = await app.request(toRequest(parts));
  * ```
  */
-export async function signKmsRequest(
-  request: KmsRequest,
-): Promise<SignedParts> {
+export function signKmsRequest(request: KmsRequest): Promise<SignedParts> {
   const url = request.url ?? "http://localhost/";
-  const region = request.region ?? "eu-west-2";
-  const service = request.service ?? "kms";
-  const date = request.date ?? new Date();
-  const amzDate = date.toISOString().replace(/\.\d{3}/, "").replace(
-    /[-:]/g,
-    "",
-  );
-  const day = amzDate.slice(0, 8);
+  const now = (request.date ?? new Date()).getTime();
   const raw = request.body ?? {};
   const body = raw instanceof Uint8Array
     ? new Uint8Array(raw)
     : encoder.encode(typeof raw === "string" ? raw : JSON.stringify(raw));
   const operation = request.operation ?? "ListKeys";
-  const headers: Record<string, string> = {
+  const all: Record<string, string> = {
     host: new URL(url).host,
-    "content-type": "application/x-amz-json-1.1",
+    "content-type": KMS_CONTENT_TYPE,
     "x-amz-target": operation.includes(".")
       ? operation
       : `TrentService.${operation}`,
-    "x-amz-date": amzDate,
+    "x-amz-date": amzDateOf(now),
   };
   for (const [name, value] of Object.entries(request.headers ?? {})) {
-    headers[name.toLowerCase()] = value;
+    all[name.toLowerCase()] = value;
   }
-  const unsigned = new Set(request.unsigned ?? []);
-  const signed = Object.keys(headers).filter((h) => !unsigned.has(h)).sort();
-  const canonical = [
-    "POST",
-    new URL(url).pathname,
-    "",
-    signed.map((h) => `${h}:${headers[h].trim()}\n`).join(""),
-    signed.join(";"),
-    await sha256(body),
-  ].join("\n");
-  const scope = `${day}/${region}/${service}/aws4_request`;
-  const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${await sha256(
-    encoder.encode(canonical),
-  )}`;
-  let key = encoder.encode(`AWS4${request.secretAccessKey}`);
-  for (const part of [day, region, service, "aws4_request"]) {
-    key = await hmac(key, part);
+  const headers: Record<string, string> = {};
+  const unsignedHeaders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(all)) {
+    (request.unsigned?.includes(name) ? unsignedHeaders : headers)[name] =
+      value;
   }
-  const signature = (await hmac(key, toSign)).toHex();
-  headers.authorization =
-    `AWS4-HMAC-SHA256 Credential=${request.accessKeyId}/${scope}, SignedHeaders=${
-      signed.join(";")
-    }, Signature=${signature}`;
-  return { url, headers, body };
+  using signer = new SigV4Signer(request, {
+    region: request.region ?? "eu-west-2",
+    service: request.service,
+  });
+  return Promise.resolve({
+    url,
+    headers: signer.sign({ url, headers, unsignedHeaders, body }, now),
+    body,
+  });
 }
 
 /** The `Request` of signed parts. */
