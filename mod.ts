@@ -34,3 +34,4 @@ export type { KeyMetadata } from "./lib/key_metadata.ts";
 export type { KeyMaterialMode, KeyState, Tag } from "./lib/metadata_store.ts";
 export type { EncryptionContext } from "./lib/encryption_context.ts";
 export * from "./lib/errors.ts";
+export * as envelope from "./lib/envelope/mod.ts";

@@ -22,6 +22,10 @@ for (
   const [heading, printed] of [
     ["## The library", "card 4242 card 4242"],
     ["### Signing, MAC and key-agreement keys", "true true true"],
+    [
+      "### Envelope messages: files and streams of any size",
+      "a small file a big file",
+    ],
   ]
 ) {
   Deno.test(`the README's example under "${heading}" runs, and runs again`, async () => {
