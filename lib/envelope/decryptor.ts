@@ -5,11 +5,12 @@
  * exactly one final frame, last) and decrypted only as a whole, so no
  * plaintext leaves before its frame's tag is verified; then the footer of
  * the signed suite. {@linkcode MessageDecryptor.finish} says whether the
- * message was whole. It holds at most one frame (or the header) of input.
+ * message was whole. It holds at most one frame (or the header) of input,
+ * and a bounded number of frames being decrypted.
  * @module
  */
 import type { EncryptionContext } from "../encryption_context.ts";
-import { inBatches } from "./batches.ts";
+import { FramePipeline } from "./frame_pipeline.ts";
 import {
   decryptFrame,
   frameBytesNeeded,
@@ -22,7 +23,7 @@ import { kmsKeyArns, unwrapDataKey } from "./kms_data_keys.ts";
 import { committedMessageKeys, verifyHeaderAuthTag } from "./message_keys.ts";
 import { MessageVerifier } from "./signature.ts";
 import { isSignedSuite, PUBLIC_KEY_CONTEXT_KEY } from "./suites.ts";
-import { concatBytes, invalidMessage } from "./wire.ts";
+import { invalidMessage } from "./wire.ts";
 
 /** How to decrypt a message. */
 export interface DecryptOptions {
@@ -75,8 +76,12 @@ export class MessageDecryptor {
   readonly #options: DecryptOptions;
   /** Called once the header checked out, before any plaintext. */
   readonly #onHeader: (header: DecryptedHeader) => void;
+  /** Hands each frame's plaintext on, in order, once its tag verified. */
+  readonly #frames: FramePipeline<Uint8Array>;
   #stage: Stage = "header";
-  #pending: Uint8Array<ArrayBuffer> = EMPTY;
+  /** The input held back (a frame, header or footer begun), at its start. */
+  #held: Uint8Array<ArrayBuffer> = EMPTY;
+  #heldLength = 0;
   #key: CryptoKey | undefined;
   #messageId: Uint8Array = EMPTY;
   #frameLength = 0;
@@ -86,44 +91,45 @@ export class MessageDecryptor {
   /**
    * @example
    * ```ts
-   * const decryptor = new MessageDecryptor(keyring, {}, (h) => console.log(h.keyIds));
-   * const plaintext = [...await decryptor.write(message)];
-   * decryptor.finish();
+   * const parts: Uint8Array[] = [];
+   * const decryptor = new MessageDecryptor(keyring, {}, (p) => parts.push(p));
+   * await decryptor.write(message);
+   * await decryptor.finish();
    * ```
    */
   constructor(
     keyring: EnvelopeKeyring,
-    options: DecryptOptions = {},
+    options: DecryptOptions,
+    onPlaintext: (plaintext: Uint8Array) => void,
     onHeader: (header: DecryptedHeader) => void = () => {},
   ) {
     this.#keyring = keyring;
     this.#options = options;
+    this.#frames = new FramePipeline(onPlaintext);
     this.#onHeader = onHeader;
   }
 
-  /** The plaintext of the frames `bytes` completes (verified). */
-  async write(bytes: Uint8Array): Promise<Uint8Array[]> {
+  /**
+   * Reads `bytes`, starting the decryption of the frames they complete;
+   * returns once few enough frames are left in flight. A failed frame
+   * throws here or in a later call.
+   */
+  async write(bytes: Uint8Array): Promise<void> {
     let input = bytes as Uint8Array<ArrayBuffer>;
     if (this.#stage === "header") {
       input = await this.#header(input);
-      if (this.#stage === "header") return [];
+      if (this.#stage === "header") return;
     }
-    if (this.#stage === "frames") {
-      const frames = this.#takeFrames(input);
-      const plaintexts = await inBatches(
-        frames,
-        (frame) => decryptFrame(this.#key!, this.#messageId, frame),
-      );
-      if (this.#stage !== "frames") {
-        // What followed the final frame: the footer, or nothing.
-        input = this.#pending;
-        this.#pending = EMPTY;
-        this.#appendFooter(input);
-      }
-      return plaintexts;
+    if (this.#stage !== "frames") {
+      this.#hold(input);
+      this.#checkAfterFrames();
+      return;
     }
-    this.#appendFooter(input);
-    return [];
+    const frames = this.#takeFrames(input);
+    if (this.#stage !== "frames") this.#checkAfterFrames();
+    for (const frame of frames) {
+      await this.#frames.add(decryptFrame(this.#key!, this.#messageId, frame));
+    }
   }
 
   /**
@@ -133,7 +139,8 @@ export class MessageDecryptor {
    * @throws {InvalidCiphertextException} when it was truncated or the
    * signature does not match.
    */
-  finish(): void {
+  async finish(): Promise<void> {
+    await this.#frames.drain();
     if (this.#stage === "footer") this.#checkFooter(true);
     if (this.#stage !== "done") {
       throw invalidMessage(
@@ -147,15 +154,17 @@ export class MessageDecryptor {
   async #header(
     input: Uint8Array<ArrayBuffer>,
   ): Promise<Uint8Array<ArrayBuffer>> {
-    const bytes = this.#pending.length > 0
-      ? concatBytes([this.#pending, input])
-      : input;
+    let bytes = input;
+    if (this.#heldLength > 0) {
+      this.#hold(input);
+      bytes = this.#heldBytes();
+    }
     const parsed = parseHeader(bytes, this.#options.maxEncryptedDataKeys);
     if (parsed === undefined) {
       if (bytes.length > MAX_HEADER_BYTES) {
         throw invalidMessage("a header too large");
       }
-      this.#pending = bytes === input ? input.slice() : bytes;
+      if (bytes === input) this.#hold(input);
       return EMPTY;
     }
     const { header, body, authTag, length } = parsed;
@@ -195,32 +204,27 @@ export class MessageDecryptor {
       signed,
     });
     this.#stage = "frames";
-    this.#pending = EMPTY;
+    this.#release();
     return bytes.subarray(length);
   }
 
   /**
-   * The whole frames now at hand, their places checked; keeps the rest. A
-   * frame begun earlier is completed in `#pending` first; the frames after
-   * it are taken straight from `input`.
+   * The whole frames now at hand, their places checked; holds the rest. A
+   * frame begun earlier is completed in `#held` first; the frames after it
+   * are taken straight from `input`.
    */
   #takeFrames(input: Uint8Array<ArrayBuffer>): SealedFrame[] {
     const frames: SealedFrame[] = [];
     let at = 0;
-    while (this.#pending.length > 0 && at < input.length) {
-      const need = frameBytesNeeded(this.#pending, this.#frameLength);
-      const take = Math.min(need - this.#pending.length, input.length - at);
-      this.#pending = concatBytes([
-        this.#pending,
-        input.subarray(at, at + take),
-      ]);
+    while (this.#heldLength > 0 && at < input.length) {
+      const need = frameBytesNeeded(this.#heldBytes(), this.#frameLength);
+      const take = Math.min(need - this.#heldLength, input.length - at);
+      this.#hold(input.subarray(at, at + take));
       at += take;
-      if (
-        this.#pending.length ===
-          frameBytesNeeded(this.#pending, this.#frameLength)
-      ) {
-        frames.push(this.#frame(this.#pending));
-        this.#pending = EMPTY;
+      const held = this.#heldBytes();
+      if (held.length === frameBytesNeeded(held, this.#frameLength)) {
+        frames.push(this.#frame(held));
+        this.#release();
       }
     }
     while (this.#stage === "frames" && at < input.length) {
@@ -230,9 +234,7 @@ export class MessageDecryptor {
       frames.push(this.#frame(rest.subarray(0, need)));
       at += need;
     }
-    if (at < input.length) {
-      this.#pending = concatBytes([this.#pending, input.subarray(at)]);
-    }
+    this.#hold(input.subarray(at));
     return frames;
   }
 
@@ -252,16 +254,43 @@ export class MessageDecryptor {
     return frame;
   }
 
-  #appendFooter(input: Uint8Array<ArrayBuffer>): void {
-    if (input.length === 0) return;
+  /** The input held back, as a view. */
+  #heldBytes(): Uint8Array<ArrayBuffer> {
+    return this.#held.subarray(0, this.#heldLength);
+  }
+
+  /**
+   * Holds `bytes` (copied: input chunks are not kept) after what is held,
+   * growing the buffer at least twofold, so input arriving in small pieces
+   * is copied a bounded number of times over.
+   */
+  #hold(bytes: Uint8Array): void {
+    const length = this.#heldLength + bytes.length;
+    if (length > this.#held.length) {
+      const grown = new Uint8Array(Math.max(length, 2 * this.#held.length));
+      grown.set(this.#heldBytes());
+      this.#held = grown;
+    }
+    this.#held.set(bytes, this.#heldLength);
+    this.#heldLength = length;
+  }
+
+  /** Hands the held buffer over (to a frame or the header): a new one follows. */
+  #release(): void {
+    this.#held = EMPTY;
+    this.#heldLength = 0;
+  }
+
+  /** Checks what is held after the final frame: the footer so far, or nothing. */
+  #checkAfterFrames(): void {
+    if (this.#heldLength === 0) return;
     if (this.#stage !== "footer") throw invalidMessage("bytes after its end");
-    this.#pending = concatBytes([this.#pending, input]);
     this.#checkFooter(false);
   }
 
   /** Checks the footer once it is whole; `atEnd`: it must be. */
   #checkFooter(atEnd: boolean): void {
-    const footer = this.#pending;
+    const footer = this.#heldBytes();
     const length = footer.length >= 2 ? (footer[0] << 8) | footer[1] : -1;
     if (length < 0 || footer.length < 2 + length) {
       if (atEnd) {

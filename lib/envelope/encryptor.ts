@@ -8,8 +8,8 @@
  */
 import type { EncryptionContext } from "../encryption_context.ts";
 import { ValidationException } from "../errors.ts";
-import { inBatches } from "./batches.ts";
-import { encryptFrame, MAX_SEQUENCE_NUMBER } from "./frames.ts";
+import { FramePipeline } from "./frame_pipeline.ts";
+import { encryptFrame, frameSize, MAX_SEQUENCE_NUMBER } from "./frames.ts";
 import { serializeHeaderBody } from "./header.ts";
 import type { EnvelopeKeyring } from "./keyring.ts";
 import { wrapDataKey } from "./kms_data_keys.ts";
@@ -95,7 +95,7 @@ export class MessageEncryptor {
    * @example
    * ```ts
    * const { encryptor, header } = await MessageEncryptor.start(keyring, { keyIds: [arn] });
-   * const out = [header, ...await encryptor.write(plaintext), ...await encryptor.finish()];
+   * const out = [header, await encryptor.write(plaintext), ...await encryptor.finish()];
    * ```
    */
   static async start(
@@ -138,8 +138,8 @@ export class MessageEncryptor {
     };
   }
 
-  /** The frames that `plaintext` completes (none, one or more). */
-  async write(plaintext: Uint8Array): Promise<Uint8Array[]> {
+  /** The frames that `plaintext` completes (none, one or more), in one buffer. */
+  async write(plaintext: Uint8Array): Promise<Uint8Array> {
     const pieces: Uint8Array<ArrayBuffer>[] = [];
     const length = this.#frameLength;
     let at = 0;
@@ -160,27 +160,33 @@ export class MessageEncryptor {
     }
     this.#pending.set(plaintext.subarray(at), this.#pendingLength);
     this.#pendingLength += plaintext.length - at;
-    return this.#signed(
-      await inBatches(pieces, (piece) => this.#frame(piece, false)),
-    );
+    const size = frameSize(length, false);
+    const frames = new Uint8Array(pieces.length * size);
+    const pipeline = new FramePipeline<void>(() => {});
+    for (const [i, piece] of pieces.entries()) {
+      const out = frames.subarray(i * size, (i + 1) * size);
+      await pipeline.add(this.#frame(piece, false, out));
+    }
+    await pipeline.drain();
+    this.#signer?.update(frames);
+    return frames;
   }
 
   /** The final frame and, when signed, the footer. */
   async finish(): Promise<Uint8Array[]> {
-    const final = await this.#frame(
-      this.#pending.subarray(0, this.#pendingLength),
-      true,
-    );
+    const plaintext = this.#pending.subarray(0, this.#pendingLength);
+    const final = new Uint8Array(frameSize(plaintext.length, true));
+    await this.#frame(plaintext, true, final);
     this.#pendingLength = 0;
-    const out = this.#signed([final]);
-    if (this.#signer) out.push(this.#signer.footer());
-    return out;
+    this.#signer?.update(final);
+    return this.#signer ? [final, this.#signer.footer()] : [final];
   }
 
   #frame(
     plaintext: Uint8Array<ArrayBuffer>,
     final: boolean,
-  ): Promise<Uint8Array> {
+    out: Uint8Array,
+  ): Promise<void> {
     const sequenceNumber = this.#sequenceNumber++;
     if (sequenceNumber > MAX_SEQUENCE_NUMBER) {
       throw new ValidationException(
@@ -193,11 +199,7 @@ export class MessageEncryptor {
       sequenceNumber,
       plaintext,
       final,
+      out,
     );
-  }
-
-  #signed(frames: Uint8Array[]): Uint8Array[] {
-    for (const frame of frames) this.#signer?.update(frame);
-    return frames;
   }
 }

@@ -52,12 +52,18 @@ function frameIv(sequenceNumber: number): Uint8Array<ArrayBuffer> {
   return iv;
 }
 
+/** The bytes of a frame holding `contentLength` bytes. */
+export function frameSize(contentLength: number, final: boolean): number {
+  return (final ? FINAL_OVERHEAD : REGULAR_OVERHEAD) + contentLength;
+}
+
 /**
- * One frame's bytes.
+ * Writes one frame into `out`, which is {@linkcode frameSize} bytes.
  *
  * @example
  * ```ts
- * const frame = await encryptFrame(key, messageId, 1, plaintext, true);
+ * const frame = new Uint8Array(frameSize(plaintext.length, true));
+ * await encryptFrame(key, messageId, 1, plaintext, true, frame);
  * ```
  */
 export async function encryptFrame(
@@ -66,8 +72,14 @@ export async function encryptFrame(
   sequenceNumber: number,
   plaintext: Uint8Array<ArrayBuffer>,
   final: boolean,
-): Promise<Uint8Array<ArrayBuffer>> {
+  out: Uint8Array,
+): Promise<void> {
   const iv = frameIv(sequenceNumber);
+  let at = final ? putUint32(out, 0, SEQUENCE_NUMBER_END) : 0;
+  at = putUint32(out, at, sequenceNumber);
+  out.set(iv, at);
+  at += IV_BYTES;
+  if (final) at = putUint32(out, at, plaintext.length);
   const sealed = await crypto.subtle.encrypt(
     {
       name: "AES-GCM",
@@ -82,16 +94,7 @@ export async function encryptFrame(
     key,
     plaintext,
   );
-  const out = new Uint8Array(
-    (final ? FINAL_PREFIX : 4 + IV_BYTES) + sealed.byteLength,
-  );
-  let at = final ? putUint32(out, 0, SEQUENCE_NUMBER_END) : 0;
-  at = putUint32(out, at, sequenceNumber);
-  out.set(iv, at);
-  at += IV_BYTES;
-  if (final) at = putUint32(out, at, plaintext.length);
   out.set(new Uint8Array(sealed), at);
-  return out;
 }
 
 /** A frame's fields, its content still encrypted. */

@@ -31,7 +31,7 @@ export async function encryptMessage(
 ): Promise<Uint8Array> {
   const { encryptor, header } = await MessageEncryptor.start(keyring, options);
   const frames = await encryptor.write(plaintext);
-  return concatBytes([header, ...frames, ...await encryptor.finish()]);
+  return concatBytes([header, frames, ...await encryptor.finish()]);
 }
 
 /** A decrypted message. */
@@ -66,10 +66,14 @@ export async function decryptMessage(
 ): Promise<DecryptedMessage> {
   let encryptionContext: Record<string, string> = {};
   let keyIds: string[] = [];
-  const decryptor = new MessageDecryptor(keyring, options, (header) => {
-    ({ encryptionContext, keyIds } = header);
-  });
-  const parts = await decryptor.write(message);
-  decryptor.finish();
+  const parts: Uint8Array[] = [];
+  const decryptor = new MessageDecryptor(
+    keyring,
+    options,
+    (plaintext) => parts.push(plaintext),
+    (header) => ({ encryptionContext, keyIds } = header),
+  );
+  await decryptor.write(message);
+  await decryptor.finish();
   return { plaintext: concatBytes(parts), encryptionContext, keyIds };
 }

@@ -22,6 +22,9 @@ export type { DecryptedMessage } from "./messages.ts";
 export { decryptMessage, encryptMessage } from "./messages.ts";
 export type { DecryptStreamOptions } from "./streams.ts";
 export { decryptStream, encryptStream } from "./streams.ts";
+export { remoteKeyring } from "./remote_kms.ts";
+export type { RemoteKmsOptions } from "./remote_kms.ts";
+export { cachingKeyring } from "./caching_keyring.ts";
 export {
   DEFAULT_FRAME_LENGTH,
   SUITE_COMMIT_KEY,

@@ -38,9 +38,8 @@ export function encryptStream(
       controller.enqueue(started.header);
     },
     async transform(chunk, controller) {
-      for (const frame of await encryptor.write(chunk)) {
-        controller.enqueue(frame);
-      }
+      const frames = await encryptor.write(chunk);
+      if (frames.length > 0) controller.enqueue(frames);
     },
     async flush(controller) {
       for (const part of await encryptor.finish()) controller.enqueue(part);
@@ -84,18 +83,24 @@ export function decryptStream(
   keyring: EnvelopeKeyring,
   options: DecryptStreamOptions = {},
 ): TransformStream<Uint8Array, Uint8Array> {
-  const decryptor = new MessageDecryptor(keyring, options, (header) => {
-    if (options.unsignedOnly && header.signed) {
-      throw invalidMessage("it is signed, and only unsigned messages are read");
-    }
-    options.onHeader?.(header);
-  });
+  let decryptor: MessageDecryptor;
   return new TransformStream({
-    async transform(chunk, controller) {
-      for (const part of await decryptor.write(chunk)) controller.enqueue(part);
+    start(controller) {
+      decryptor = new MessageDecryptor(
+        keyring,
+        options,
+        (plaintext) => controller.enqueue(plaintext),
+        (header) => {
+          if (options.unsignedOnly && header.signed) {
+            throw invalidMessage(
+              "it is signed, and only unsigned messages are read",
+            );
+          }
+          options.onHeader?.(header);
+        },
+      );
     },
-    flush() {
-      decryptor.finish();
-    },
+    transform: (chunk) => decryptor.write(chunk),
+    flush: () => decryptor.finish(),
   });
 }
