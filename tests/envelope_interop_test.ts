@@ -20,7 +20,7 @@ import {
   KMS,
   KMSClient,
 } from "./aws_sdk.ts";
-import { startServer } from "../server/mod.ts";
+import { startTestServer } from "./server_fixture.ts";
 import {
   decryptMessage,
   decryptStream,
@@ -93,14 +93,9 @@ const SIZES: [number, number][] = [
 ];
 
 Deno.test("the AWS Encryption SDK and okms read each other's messages", async (t) => {
-  const dataDir = await Deno.makeTempDir({ prefix: "okms-envelope-interop-" });
-  const server = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    okms: { dataDir, region: REGION },
-    clockSkewSeconds: 300,
-    auditLog: `${dataDir}/audit.log`,
-  }, () => {});
+  const { server, stop } = await startTestServer(
+    "okms-envelope-interop-",
+  );
   try {
     const credentials = server.firstAccessKey!;
     const config = {
@@ -207,7 +202,6 @@ Deno.test("the AWS Encryption SDK and okms read each other's messages", async (t
       },
     );
   } finally {
-    await server.shutdown();
-    await Deno.remove(dataDir, { recursive: true });
+    await stop();
   }
 });

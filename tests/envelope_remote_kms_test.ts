@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { resolveAwsSettings } from "../lib/aws/credentials.ts";
 import { KmsServiceError, remoteKeyring } from "../lib/envelope/remote_kms.ts";
-import { startServer } from "../server/mod.ts";
+import { startTestServer } from "./server_fixture.ts";
 
 const REGION = "eu-west-2";
 
@@ -15,14 +15,7 @@ function envOf(vars: Record<string, string>) {
 }
 
 Deno.test("the remote keyring against an okms server", async (t) => {
-  const dataDir = await Deno.makeTempDir({ prefix: "okms-remote-kms-" });
-  const server = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    okms: { dataDir, region: REGION },
-    clockSkewSeconds: 300,
-    auditLog: `${dataDir}/audit.log`,
-  }, () => {});
+  const { server, dataDir, stop } = await startTestServer("okms-remote-kms-");
   try {
     const keyArn = (await server.okms.defaultKey()).arn;
     // The server's first start wrote its access key as a credentials file.
@@ -140,7 +133,6 @@ Deno.test("the remote keyring against an okms server", async (t) => {
       );
     });
   } finally {
-    await server.shutdown();
-    await Deno.remove(dataDir, { recursive: true });
+    await stop();
   }
 });
