@@ -41,6 +41,11 @@ must be discarded); 2 bad command line. With stderr on a terminal, a progress
 line shows every second.
 `;
 
+/** The AWS format's largest frame: its length is a 4-byte field. */
+const MAX_FRAME_LENGTH = 2 ** 32 - 1;
+/** Encrypted data keys a message may carry (one per CMK it was sealed under). */
+const MAX_ENCRYPTED_DATA_KEYS = 16;
+
 const ENVELOPE_FLAGS = {
   ...OKMS_FLAGS,
   "endpoint-url": { type: "string" },
@@ -62,12 +67,15 @@ interface Command {
 }
 
 function contextOf(pairs: string[]): Record<string, string> {
-  const context: Record<string, string> = {};
+  // No prototype: `constructor` or `__proto__` are keys like any other.
+  const context: Record<string, string> = Object.create(null);
   for (const pair of pairs) {
     const eq = pair.indexOf("=");
     if (eq <= 0) throw new ConfigError(`--context ${pair} must be key=value`);
     const key = pair.slice(0, eq);
-    if (key in context) throw new ConfigError(`--context ${key} given twice`);
+    if (Object.hasOwn(context, key)) {
+      throw new ConfigError(`--context ${key} given twice`);
+    }
     context[key] = pair.slice(eq + 1);
   }
   return context;
@@ -95,8 +103,13 @@ function parseEnvelopeArgs(args: string[]): Command | "help" {
     throw new ConfigError("encrypt needs --key-id");
   }
   const frame = values["frame-length"] as string | undefined;
-  if (frame !== undefined && !/^[1-9]\d*$/.test(frame)) {
-    throw new ConfigError("--frame-length must be a positive whole number");
+  if (
+    frame !== undefined &&
+    (!/^[1-9]\d*$/.test(frame) || Number(frame) > MAX_FRAME_LENGTH)
+  ) {
+    throw new ConfigError(
+      `--frame-length must be a whole number from 1 to ${MAX_FRAME_LENGTH}`,
+    );
   }
   if (operation === "decrypt" && (frame !== undefined || values.signed)) {
     throw new ConfigError(
@@ -147,10 +160,12 @@ async function keyringOf(
 ): Promise<{ keyring: EnvelopeKeyring } & AsyncDisposable> {
   const endpoint = values["endpoint-url"] as string | undefined;
   if (endpoint !== undefined) {
-    const settings = await resolveAwsSettings();
-    const region = (values.region as string | undefined) ?? settings.region;
+    const settings = await resolveAwsSettings(
+      undefined,
+      values.region as string | undefined,
+    );
     return {
-      keyring: remoteKeyring({ endpoint, ...settings, region }),
+      keyring: remoteKeyring({ endpoint, ...settings }),
       [Symbol.asyncDispose]: () => Promise.resolve(),
     };
   }
@@ -178,6 +193,8 @@ async function runEnvelope(
     })
     : decryptStream(keyring, {
       encryptionContext: command.encryptionContext,
+      // A forged header must not make one KMS call per data key it lists.
+      maxEncryptedDataKeys: MAX_ENCRYPTED_DATA_KEYS,
       ...(command.keyIds.length > 0 ? { allowedKeyIds: command.keyIds } : {}),
     });
   using meter = progressMeter(Deno.stderr);
@@ -208,7 +225,10 @@ if (import.meta.main) {
   try {
     await runEnvelope(command, Deno.stdin.readable, Deno.stdout.writable);
   } catch (error) {
-    console.error(`okms envelope: ${oneLine(error)}`);
+    const discard = command.operation === "decrypt"
+      ? " (the plaintext written so far is incomplete or unauthenticated: discard it)"
+      : " (the output is incomplete: discard it)";
+    console.error(`okms envelope: ${oneLine(error)}${discard}`);
     Deno.exit(error instanceof ConfigError ? 2 : 1);
   }
 }

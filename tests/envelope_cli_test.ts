@@ -196,7 +196,7 @@ Deno.test("the envelope CLI, as child processes", async (t) => {
       assert.equal(out.stdout.byteLength, 0);
       assert.match(
         out.stderr,
-        /^okms envelope: InvalidCiphertextException: .*"purpose"/,
+        /^okms envelope: InvalidCiphertextException: .*"purpose".*discard it\)/,
       );
       assert.equal(out.stderr.trim().split("\n").length, 1);
     });
@@ -221,6 +221,26 @@ Deno.test("the envelope CLI, as child processes", async (t) => {
       assert.match(out.stderr, /^okms envelope: NotFoundException: /);
     });
 
+    await t.step(
+      "context keys that name Object's members are keys like any other",
+      async () => {
+        const odd = ["--context", "constructor=x", "--context", "__proto__=y"];
+        const sealedOdd = await runCli(
+          ["encrypt", ...remote, "--key-id", keyArn, ...odd],
+          env,
+          new TextEncoder().encode("odd"),
+        );
+        assert.equal(sealedOdd.code, 0, sealedOdd.stderr);
+        const opened = await runCli(
+          ["decrypt", ...remote, ...odd],
+          env,
+          sealedOdd.stdout,
+        );
+        assert.equal(opened.code, 0, opened.stderr);
+        assert.equal(decoder.decode(opened.stdout), "odd");
+      },
+    );
+
     await t.step("--help, and bad command lines: exit 2", async () => {
       const help = await runCli(["--help"], env);
       assert.equal(help.code, 0);
@@ -233,6 +253,7 @@ Deno.test("the envelope CLI, as child processes", async (t) => {
           ["encrypt", "--key-id", keyArn, "--bogus"],
           ["encrypt", "--key-id", keyArn, "--context", "novalue"],
           ["encrypt", "--key-id", keyArn, "--frame-length", "0"],
+          ["encrypt", "--key-id", keyArn, "--frame-length", "99999999999"],
           ["decrypt", "--signed"],
           ["decrypt", "extra"],
         ]

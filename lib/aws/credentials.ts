@@ -69,7 +69,8 @@ function awsFile(env: Env, variable: string, name: string): string {
  * `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), else profile
  * `AWS_PROFILE` (or `default`) of `AWS_SHARED_CREDENTIALS_FILE` (or
  * `~/.aws/credentials`); `AWS_REGION`, else `AWS_DEFAULT_REGION`, else the
- * profile's `region` in `AWS_CONFIG_FILE` (or `~/.aws/config`).
+ * profile's `region` in `AWS_CONFIG_FILE` (or `~/.aws/config`); a
+ * `region` given (a `--region` flag) wins and is not looked up.
  *
  * @throws {AwsSettingsError} naming where it looked, when either is missing.
  * @example
@@ -80,11 +81,12 @@ function awsFile(env: Env, variable: string, name: string): string {
  */
 export async function resolveAwsSettings(
   env: Env = processEnv,
+  region?: string,
 ): Promise<AwsSettings> {
   const profile = env("AWS_PROFILE") ?? "default";
   return {
     credentials: await findCredentials(env, profile),
-    region: await findRegion(env, profile),
+    region: region ?? await findRegion(env, profile),
   };
 }
 

@@ -139,6 +139,16 @@ export function cachingKeyring(
           return { ...entry.key, plaintext: entry.key.plaintext.slice() };
         },
         async encrypt(keyId, plaintext, encryptionContext) {
+          if (
+            used !== undefined && !keyIds.includes(keyId) &&
+            sameBytes(used.entry.key.plaintext, plaintext)
+          ) {
+            // The cached key would become readable with a CMK the cache was
+            // not asked for, in this message and every later one sharing it.
+            throw new Error(
+              `the message names CMK ${keyId}, which its cached data key was not made for: pass every key id to forMessage`,
+            );
+          }
           const entry = used?.context === idOf(encryptionContext) &&
               keyIds.includes(keyId) &&
               sameBytes(used.entry.key.plaintext, plaintext)

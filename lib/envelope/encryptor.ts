@@ -141,6 +141,8 @@ export class MessageEncryptor {
   /** The frames that `plaintext` completes (none, one or more), in one buffer. */
   async write(plaintext: Uint8Array): Promise<Uint8Array> {
     const pieces: Uint8Array<ArrayBuffer>[] = [];
+    /** Copies of plaintext this object made: zeroed once encrypted. */
+    let copied: Uint8Array<ArrayBuffer> | undefined;
     const length = this.#frameLength;
     let at = 0;
     if (this.#pendingLength > 0) {
@@ -148,7 +150,9 @@ export class MessageEncryptor {
       this.#pending.set(plaintext.subarray(0, at), this.#pendingLength);
       this.#pendingLength += at;
       if (this.#pendingLength === length && at < plaintext.length) {
-        pieces.push(this.#pending.slice());
+        copied = this.#pending.slice();
+        pieces.push(copied);
+        this.#pending.fill(0, 0, this.#pendingLength);
         this.#pendingLength = 0;
       }
     }
@@ -168,6 +172,7 @@ export class MessageEncryptor {
       await pipeline.add(this.#frame(piece, false, out));
     }
     await pipeline.drain();
+    copied?.fill(0);
     this.#signer?.update(frames);
     return frames;
   }
@@ -177,6 +182,7 @@ export class MessageEncryptor {
     const plaintext = this.#pending.subarray(0, this.#pendingLength);
     const final = new Uint8Array(frameSize(plaintext.length, true));
     await this.#frame(plaintext, true, final);
+    plaintext.fill(0);
     this.#pendingLength = 0;
     this.#signer?.update(final);
     return this.#signer ? [final, this.#signer.footer()] : [final];

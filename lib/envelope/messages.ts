@@ -75,5 +75,7 @@ export async function decryptMessage(
   );
   await decryptor.write(message);
   await decryptor.finish();
-  return { plaintext: concatBytes(parts), encryptionContext, keyIds };
+  const plaintext = concatBytes(parts);
+  for (const part of parts) part.fill(0); // the caller's copy is the only one
+  return { plaintext, encryptionContext, keyIds };
 }
